@@ -1,0 +1,137 @@
+import { existsSync, writeFileSync } from 'node:fs';
+import { readAuditPublicKey } from '../audit/audit-key.js';
+import type { AuditVerifyReport } from '../audit/audit-types.js';
+import { createIntermediateCa, createRootCa, summarizeCa, type CaSummary, type CreateCaInput } from '../ca/create-ca.js';
+import { createIntermediateRequest, importCaCertificate } from '../ca/external-intermediate.js';
+import { issueCertificate, type IssuedCertificate, type IssueInput } from '../ca/issue-certificate.js';
+import type { OperationContext } from '../ca/operation-context.js';
+import { presignOcsp, type OcspPresignInput, type OcspPresignResult } from '../ca/presign-ocsp.js';
+import { BUILTIN_PROFILES } from '../ca/profiles/builtin-profiles.js';
+import type { CertificateProfile } from '../ca/profiles/certificate-profile.js';
+import { publishCrl, type CrlInput, type PublishedCrl } from '../ca/publish-crl.js';
+import { revokeCertificate, type RevokeInput, type RevokeResult } from '../ca/revoke-certificate.js';
+import { ColdrootError } from '../errors.js';
+import type { KeySecret } from '../keys/key-spec.js';
+import { getCa, listCas } from '../store/ca-repository.js';
+import { openStore, type Store } from '../store/database.js';
+import { toPem } from '../x509/asn1.js';
+
+export interface ConsoleOptions {
+  home: string;
+  operator: string;
+  /** Create the home if it does not exist (only `init`). */
+  create?: boolean;
+  readonly?: boolean;
+  now?: () => Date;
+}
+
+/** Writes an output file, never overwriting one (ceremony rule). */
+export function writeNewFile(path: string, data: string | Uint8Array): void {
+  if (existsSync(path)) throw new ColdrootError('OUTPUT_EXISTS', `Output file ${path} already exists`, 'Choose a new file name; Coldroot never overwrites its outputs');
+  writeFileSync(path, data, { flag: 'wx' });
+}
+
+/**
+ * The one typed API over core. The CLI, Electron main, the browser host and the tests call
+ * these methods; each state change is one transaction with its audit entry.
+ */
+export class ConsoleService {
+  readonly store: Store;
+  readonly ctx: OperationContext;
+
+  private constructor(store: Store, operator: string, now: () => Date) {
+    this.store = store;
+    this.ctx = { store, operator, now };
+  }
+
+  static open(opts: ConsoleOptions): ConsoleService {
+    const store = openStore(opts.home, { create: opts.create, readonly: opts.readonly });
+    return new ConsoleService(store, opts.operator, opts.now ?? (() => new Date()));
+  }
+
+  close(): void {
+    this.store.close();
+  }
+
+  /** Records the creation of a home (once) and reports the audit key a verifier should pin. */
+  initialize(): { home: string; created: boolean; auditKeyFingerprint: string } {
+    const fresh = (this.store.db.prepare('SELECT count(*) AS n FROM audit_entries').get() as { n: number }).n === 0;
+    if (fresh) {
+      this.store.transaction(() => {
+        this.store.audit.append({ actor: this.ctx.operator, action: 'home.init', inputs: { home: this.store.home }, outcome: 'ok' }, this.ctx.now());
+      });
+    }
+    return { home: this.store.home, created: fresh, auditKeyFingerprint: readAuditPublicKey(this.store.db)!.fingerprint };
+  }
+
+  info(): { home: string; cas: number; certificates: number; auditEntries: number } {
+    const count = (sql: string) => (this.store.db.prepare(sql).get() as { n: number }).n;
+    return { home: this.store.home, cas: count('SELECT count(*) AS n FROM cas'), certificates: count('SELECT count(*) AS n FROM certificates'), auditEntries: count('SELECT count(*) AS n FROM audit_entries') };
+  }
+
+  createRootCa(input: CreateCaInput): Promise<CaSummary> {
+    return createRootCa(this.ctx, input);
+  }
+
+  createIntermediateCa(input: CreateCaInput & { parentId: string; parentSecret: KeySecret }): Promise<CaSummary> {
+    return createIntermediateCa(this.ctx, input);
+  }
+
+  requestIntermediateCa(input: CreateCaInput): Promise<CaSummary> {
+    return createIntermediateRequest(this.ctx, input);
+  }
+
+  importCaCertificate(input: { caId: string; certificate: Uint8Array | string }): CaSummary {
+    return importCaCertificate(this.ctx, input);
+  }
+
+  listCas(): CaSummary[] {
+    return listCas(this.store.db).map(summarizeCa);
+  }
+
+  showCa(caId: string): CaSummary & { certificates: number; revoked: number; lastCrlNumber: number } {
+    const ca = getCa(this.store.db, caId);
+    const counts = this.store.db.prepare("SELECT count(*) AS n, sum(status = 'revoked') AS r FROM certificates WHERE ca_id = ?").get(caId) as { n: number; r: number | null };
+    return { ...summarizeCa(ca), certificates: counts.n, revoked: counts.r ?? 0, lastCrlNumber: ca.crlNumber };
+  }
+
+  /** PEM of the CA certificate, with `chain` its parents up to the root held here. */
+  exportCa(caId: string, chain: boolean): string {
+    let ca = getCa(this.store.db, caId);
+    if (!ca.certificateDer) throw new ColdrootError('CA_NOT_ACTIVE', `CA '${caId}' has no certificate yet`, 'Import its certificate first');
+    let pem = toPem(ca.certificateDer, 'CERTIFICATE');
+    while (chain && ca.parentId) {
+      ca = getCa(this.store.db, ca.parentId);
+      pem += toPem(ca.certificateDer!, 'CERTIFICATE');
+    }
+    return pem;
+  }
+
+  issueCertificate(input: IssueInput): Promise<IssuedCertificate> {
+    return issueCertificate(this.ctx, input);
+  }
+
+  revokeCertificate(input: RevokeInput): RevokeResult {
+    return revokeCertificate(this.ctx, input);
+  }
+
+  publishCrl(input: CrlInput): Promise<PublishedCrl> {
+    return publishCrl(this.ctx, input);
+  }
+
+  presignOcsp(input: OcspPresignInput): Promise<OcspPresignResult> {
+    return presignOcsp(this.ctx, input);
+  }
+
+  listProfiles(): CertificateProfile[] {
+    return [...BUILTIN_PROFILES.values()];
+  }
+
+  auditVerify(): AuditVerifyReport {
+    return this.store.audit.verify();
+  }
+
+  auditExport(path: string): { path: string; entries: number } {
+    return this.store.audit.export(path);
+  }
+}

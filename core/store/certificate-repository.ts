@@ -1,0 +1,74 @@
+import type { Database } from 'better-sqlite3';
+import { ColdrootError } from '../errors.js';
+
+export type RevocationReason =
+  | 'unspecified' | 'keyCompromise' | 'cACompromise' | 'affiliationChanged' | 'superseded'
+  | 'cessationOfOperation' | 'certificateHold' | 'privilegeWithdrawn' | 'aACompromise';
+
+export interface CertificateRecord {
+  caId: string;
+  serial: string;
+  profile: string;
+  subject: string;
+  sans: string[];
+  notBefore: string;
+  notAfter: string;
+  fingerprintSha256: string;
+  der: Uint8Array;
+  status: 'good' | 'revoked';
+  revokedAt: string | null;
+  revocationReason: RevocationReason | null;
+  issuedAt: string;
+}
+
+interface Row {
+  ca_id: string; serial: string; profile: string; subject: string; sans: string; not_before: string; not_after: string;
+  fingerprint_sha256: string; der: Buffer; status: 'good' | 'revoked'; revoked_at: string | null; revocation_reason: RevocationReason | null; issued_at: string;
+}
+
+function fromRow(r: Row): CertificateRecord {
+  return {
+    caId: r.ca_id, serial: r.serial, profile: r.profile, subject: r.subject, sans: JSON.parse(r.sans), notBefore: r.not_before,
+    notAfter: r.not_after, fingerprintSha256: r.fingerprint_sha256, der: new Uint8Array(r.der), status: r.status,
+    revokedAt: r.revoked_at, revocationReason: r.revocation_reason, issuedAt: r.issued_at,
+  };
+}
+
+export function serialExists(db: Database, caId: string, serial: string): boolean {
+  return !!db.prepare('SELECT 1 FROM certificates WHERE ca_id = ? AND serial = ?').get(caId, serial);
+}
+
+export function insertCertificate(db: Database, c: CertificateRecord): void {
+  db.prepare(`INSERT INTO certificates (ca_id, serial, profile, subject, sans, not_before, not_after, fingerprint_sha256, der, status, revoked_at, revocation_reason, issued_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
+    c.caId, c.serial, c.profile, c.subject, JSON.stringify(c.sans), c.notBefore, c.notAfter, c.fingerprintSha256, Buffer.from(c.der),
+    c.status, c.revokedAt, c.revocationReason, c.issuedAt,
+  );
+}
+
+export function getCertificate(db: Database, caId: string, serial: string): CertificateRecord {
+  const row = db.prepare('SELECT * FROM certificates WHERE ca_id = ? AND serial = ?').get(caId, serial) as Row | undefined;
+  if (!row) {
+    throw new ColdrootError('UNKNOWN_SERIAL', `CA '${caId}' has issued no certificate with serial ${serial}`, `List its certificates with: coldroot cert list --ca ${caId}`);
+  }
+  return fromRow(row);
+}
+
+export function markRevoked(db: Database, caId: string, serial: string, at: string, reason: RevocationReason): void {
+  db.prepare("UPDATE certificates SET status = 'revoked', revoked_at = ?, revocation_reason = ? WHERE ca_id = ? AND serial = ? AND status = 'good'").run(at, reason, caId, serial);
+}
+
+export function listCertificates(db: Database, caId: string, opts: { limit?: number; offset?: number } = {}): CertificateRecord[] {
+  return (db.prepare('SELECT * FROM certificates WHERE ca_id = ? ORDER BY issued_at, serial LIMIT ? OFFSET ?').all(caId, opts.limit ?? -1, opts.offset ?? 0) as Row[]).map(fromRow);
+}
+
+/** Streams every certificate of a CA (status and revocation data only) in serial order. */
+export function* iterateStatuses(db: Database, caId: string): Generator<{ serial: string; status: 'good' | 'revoked'; revokedAt: string | null; reason: RevocationReason | null; notAfter: string }> {
+  const stmt = db.prepare('SELECT serial, status, revoked_at AS revokedAt, revocation_reason AS reason, not_after AS notAfter FROM certificates WHERE ca_id = ? ORDER BY serial');
+  yield* stmt.iterate(caId) as Iterable<{ serial: string; status: 'good' | 'revoked'; revokedAt: string | null; reason: RevocationReason | null; notAfter: string }>;
+}
+
+export function* iterateRevoked(db: Database, caId: string): Generator<{ serial: string; revokedAt: string; reason: RevocationReason }> {
+  const stmt = db.prepare("SELECT serial, revoked_at AS revokedAt, revocation_reason AS reason FROM certificates WHERE ca_id = ? AND status = 'revoked' ORDER BY serial");
+  yield* stmt.iterate(caId) as Iterable<{ serial: string; revokedAt: string; reason: RevocationReason }>;
+}
