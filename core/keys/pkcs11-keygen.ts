@@ -8,8 +8,7 @@ import { signerForKeyPair, type Pkcs11Signer } from './pkcs11-signer.js';
 const CKK_EC_EDWARDS = 0x40;
 const MECH = {
   CKM_RSA_PKCS_KEY_PAIR_GEN: 0x0,
-  CKM_SHA256_RSA_PKCS: 0x40,
-  CKM_SHA384_RSA_PKCS: 0x41,
+  CKM_RSA_PKCS: 0x1,
   CKM_EC_KEY_PAIR_GEN: 0x1040,
   CKM_ECDSA: 0x1041,
   CKM_EC_EDWARDS_KEY_PAIR_GEN: 0x1055,
@@ -30,7 +29,7 @@ function plan(alg: KeyAlgorithm): KeygenPlan {
     case 'rsa':
       return {
         generate: 'CKM_RSA_PKCS_KEY_PAIR_GEN',
-        sign: info.hash === 'sha384' ? 'CKM_SHA384_RSA_PKCS' : 'CKM_SHA256_RSA_PKCS',
+        sign: 'CKM_RSA_PKCS', // over a DigestInfo built in Node, see pkcs11-signer.ts
         keyType: KeyType.RSA,
         publicAttrs: { modulusBits: info.modulusBits, publicExponent: Buffer.from([0x01, 0x00, 0x01]) },
       };

@@ -283,6 +283,45 @@ if (!available.ok) {
       assert.equal(openTokenSessionCount(), 0);
     });
 
+    test('a signing operation left active on the shared session (SoftHSM keeps one after a failed C_Sign) does not poison the token', async () => {
+      const s = await generate('ecdsa-p256', 'survives-failed-sign');
+      const key = await publicKeyOf(s);
+      const t = await acquireTokenSession(modulePath, { token: tokenLabel }, pin);
+      try {
+        for (const next of ['sign', 'signMany'] as const) {
+          await t.queue.run(() => {
+            const priv = t.session.find({ class: ObjectClass.PRIVATE_KEY, label: 'survives-failed-sign' }).items(0);
+            // An empty buffer reaches C_Sign as NULL: CKR_ARGUMENTS_BAD, and SoftHSM leaves the operation active.
+            assert.throws(() => t.session.createSign('ECDSA', priv.toType()).once(Buffer.alloc(0)), /CKR_ARGUMENTS_BAD/);
+            assert.throws(() => t.session.createSign('ECDSA', priv.toType()), /CKR_OPERATION_ACTIVE/);
+          });
+          const data = new TextEncoder().encode(`after a failed operation, via ${next}`);
+          const sig = next === 'sign' ? await s.sign(data) : (await s.signMany([data]))[0];
+          assert.ok(verifies(key, 'ecdsa-p256', data, sig), next);
+        }
+      } finally {
+        await t.release();
+        await s.close();
+      }
+    });
+
+    test('empty messages: ECDSA and RSA hash them first; Ed25519 refuses clearly and the token keeps working', async () => {
+      for (const alg of ['ecdsa-p384', 'rsa-3072'] as const) {
+        const s = await generate(alg);
+        assert.ok(verifies(await publicKeyOf(s), alg, new Uint8Array(0), await s.sign(new Uint8Array(0))), alg);
+        await s.close();
+      }
+      const ed = await generate('ed25519');
+      try {
+        await assert.rejects(ed.sign(new Uint8Array(0)), expectError('PKCS11_EMPTY_MESSAGE', `Key ${ed.keyUri} cannot sign an empty message: Ed25519 signs the message itself and the PKCS#11 binding cannot pass zero bytes`));
+        await assert.rejects(ed.signMany([new Uint8Array([1]), new Uint8Array(0)]), expectError('PKCS11_EMPTY_MESSAGE', /cannot sign an empty message/));
+        const data = new Uint8Array([1]);
+        assert.ok(verify(null, data, await publicKeyOf(ed), await ed.sign(data)));
+      } finally {
+        await ed.close();
+      }
+    });
+
     test('listPkcs11Tokens shows initialised and free tokens', async () => {
       const tokens = await listPkcs11Tokens(modulePath);
       const ours = tokens.find((t) => t.label === tokenLabel);

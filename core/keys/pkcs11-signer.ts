@@ -1,48 +1,78 @@
 import { createHash, createPublicKey, verify as nodeVerify } from 'node:crypto';
-import { KeyType, ObjectClass, type PrivateKey, type PublicKey, type SessionObject } from 'graphene-pk11';
+import { KeyType, ObjectClass, type PrivateKey, type PublicKey, type SessionObject, type Sign } from 'graphene-pk11';
 import { ColdrootError } from '../errors.js';
 import { keyAlgorithmInfo, type KeyAlgorithm } from './key-algorithm.js';
-import { acquireTokenSession, pkcs11Failure, type TokenMatch, type TokenSession } from './pkcs11-module.js';
+import { acquireTokenSession, pkcs11ErrorCode, pkcs11Failure, type TokenMatch, type TokenSession } from './pkcs11-module.js';
 import { formatPkcs11Uri, parsePkcs11Uri } from './pkcs11-uri.js';
 import type { Signer } from './signer.js';
 
 export { listPkcs11Tokens, type TokenInfo } from './pkcs11-module.js';
 
+const CKM_RSA_PKCS = 0x1;
 const CKM_ECDSA = 0x1041;
 const CKM_EDDSA = 0x1057;
-const CKM_SHA256_RSA_PKCS = 0x40;
-const CKM_SHA384_RSA_PKCS = 0x41;
 const CKK_EC_EDWARDS = 0x40;
+const CKR_OPERATION_ACTIVE = 0x90;
 /** How long signMany may hold the event loop before it yields (still inside its queue turn). */
 const BATCH_SLICE_MS = 50;
+// DER DigestInfo prefixes (RFC 8017 section 9.2, note 1); the digest follows.
+const DIGEST_INFO = {
+  sha256: Buffer.from('3031300d060960864801650304020105000420', 'hex'),
+  sha384: Buffer.from('3041300d060960864801650304020205000430', 'hex'),
+} as const;
 
-/** The mechanism used to sign, and what is handed to it. */
-function signPlan(alg: KeyAlgorithm): { mechanism: number; input: (data: Uint8Array) => Buffer } {
+/**
+ * The mechanism used to sign, and what is handed to it. ECDSA and RSA hash here: SoftHSM lacks
+ * CKM_ECDSA_SHA256/384, a digest is all an HSM needs to see, and pkcs11js cannot pass an empty
+ * buffer (it arrives as NULL: CKR_ARGUMENTS_BAD), which an empty message would otherwise be.
+ */
+function signPlan(alg: KeyAlgorithm, keyUri: string): { mechanism: number; input: (data: Uint8Array) => Buffer } {
   const info = keyAlgorithmInfo(alg);
   switch (info.family) {
     case 'ec':
-      // SoftHSM (and many HSMs) lack CKM_ECDSA_SHA256/384: hash here, sign the digest with CKM_ECDSA.
       return { mechanism: CKM_ECDSA, input: (d) => createHash(info.hash!).update(d).digest() };
     case 'rsa':
-      return { mechanism: info.hash === 'sha384' ? CKM_SHA384_RSA_PKCS : CKM_SHA256_RSA_PKCS, input: (d) => Buffer.from(d) };
+      // CKM_RSA_PKCS over DigestInfo is exactly what CKM_SHA256_RSA_PKCS computes (PKCS#1 v1.5).
+      return { mechanism: CKM_RSA_PKCS, input: (d) => Buffer.concat([DIGEST_INFO[info.hash!], createHash(info.hash!).update(d).digest()]) };
     case 'ed25519':
-      return { mechanism: CKM_EDDSA, input: (d) => Buffer.from(d) };
+      // PureEdDSA takes the message itself, so an empty one cannot cross pkcs11js.
+      return {
+        mechanism: CKM_EDDSA,
+        input: (d) => {
+          if (d.length === 0) throw new ColdrootError('PKCS11_EMPTY_MESSAGE', `Key ${keyUri} cannot sign an empty message: Ed25519 signs the message itself and the PKCS#11 binding cannot pass zero bytes`, 'Sign a non-empty message (certificates, CRLs and OCSP responses never are empty)');
+          return Buffer.from(d);
+        },
+      };
   }
 }
 
 /** Raw r||s (PKCS#11 ECDSA output) to the DER Ecdsa-Sig-Value that X.509 carries. */
 export function ecdsaRawToDer(raw: Uint8Array): Uint8Array {
-  if (raw.length === 0 || raw.length % 2 !== 0) throw new Error(`ECDSA signature of odd length ${raw.length}`);
-  const int = (b: Uint8Array) => {
-    let i = 0;
-    while (i < b.length - 1 && b[i] === 0) i++;
-    const v = b.subarray(i);
-    return v[0] & 0x80 ? [0x02, v.length + 1, 0, ...v] : [0x02, v.length, ...v];
-  };
+  if (raw.length === 0 || raw.length % 2 !== 0 || raw.length > 132) throw new Error(`ECDSA signature of bad length ${raw.length}`);
   const half = raw.length / 2;
-  const body = [...int(raw.subarray(0, half)), ...int(raw.subarray(half))];
-  const len = body.length < 0x80 ? [body.length] : [0x81, body.length];
-  return Uint8Array.from([0x30, ...len, ...body]);
+  // Minimal two's-complement INTEGER: strip leading zeros, add one back if the top bit is set.
+  const span = (from: number) => {
+    let i = from;
+    while (i < from + half - 1 && raw[i] === 0) i++;
+    return { start: i, len: from + half - i, pad: raw[i] & 0x80 ? 1 : 0 };
+  };
+  const r = span(0);
+  const s = span(half);
+  const body = 4 + r.len + r.pad + s.len + s.pad;
+  const head = body < 0x80 ? 2 : 3;
+  const out = new Uint8Array(head + body);
+  let o = 0;
+  out[o++] = 0x30;
+  if (head === 3) out[o++] = 0x81;
+  out[o++] = body;
+  for (const [int, from] of [[r, r.start], [s, s.start]] as const) {
+    out[o++] = 0x02;
+    out[o++] = int.len + int.pad;
+    if (int.pad) out[o++] = 0;
+    out.set(raw.subarray(from, from + int.len), o);
+    o += int.len;
+  }
+  return out;
 }
 
 // DER pieces of SubjectPublicKeyInfo (RFC 5280, 5480, 8410, 8017).
@@ -107,6 +137,19 @@ export function spkiFromTokenKey(alg: KeyAlgorithm, a: { ecPoint?: Uint8Array; m
   return new Uint8Array(spki);
 }
 
+/**
+ * PKCS#11 says a failed C_Sign ends the operation, but SoftHSM 2.6 keeps it active after
+ * CKR_ARGUMENTS_BAD, and the session is shared: every later C_SignInit on the token would fail
+ * with CKR_OPERATION_ACTIVE. Completing the operation on a throw-away digest ends it either way.
+ */
+function endOperation(token: TokenSession): void {
+  try {
+    token.session.lib.C_Sign(token.session.handle, Buffer.alloc(32, 1), Buffer.alloc(1024));
+  } catch {
+    // CKR_OPERATION_NOT_INITIALIZED: nothing was active, which is the state we want.
+  }
+}
+
 function closedError(keyUri: string): ColdrootError {
   return new ColdrootError('SIGNER_CLOSED', `Key ${keyUri} was closed`, 'Open the key again before signing', 'failure');
 }
@@ -133,7 +176,7 @@ export class Pkcs11Signer implements Signer {
     this.#spki = spki;
     this.keyUri = keyUri;
     this.tokenLabel = token.token.label;
-    this.#plan = signPlan(algorithm);
+    this.#plan = signPlan(algorithm, keyUri);
     this.#ecdsa = keyAlgorithmInfo(algorithm).family === 'ec';
   }
 
@@ -149,7 +192,11 @@ export class Pkcs11Signer implements Signer {
     const raw = await token.queue.run(
       () => new Promise<Buffer>((resolve, reject) => {
         try {
-          token.session.createSign(this.#plan.mechanism, this.#key).once(input, (err, sig) => (err ? reject(err) : resolve(sig)));
+          this.#init(token).once(input, (err, sig) => {
+            if (!err) return resolve(sig);
+            endOperation(token);
+            reject(err);
+          });
         } catch (e) {
           reject(e);
         }
@@ -165,15 +212,30 @@ export class Pkcs11Signer implements Signer {
     const token = this.#token;
     if (!token) throw closedError(this.keyUri);
     const inputs = items.map((d) => this.#plan.input(d));
-    const raws = await token.queue.run(async () => {
-      const out: Buffer[] = [];
+    return token.queue.run(async () => {
+      const out: Uint8Array[] = [];
+      const { lib, handle } = token.session;
+      const mechanism = { mechanism: this.#plan.mechanism };
+      const scratch = Buffer.alloc(1024);
+      const fail = (e: unknown) => pkcs11Failure(`Signing item ${out.length + 1} of ${inputs.length} with key ${this.keyUri}`, e);
       let sliceStart = performance.now();
       for (const input of inputs) {
+        // pkcs11js directly: graphene's per-call objects cost a third of the throughput here.
         try {
-          out.push(token.session.createSign(this.#plan.mechanism, this.#key).once(input));
+          lib.C_SignInit(handle, mechanism, this.#key.handle);
         } catch (e) {
-          throw pkcs11Failure(`Signing item ${out.length + 1} of ${inputs.length} with key ${this.keyUri}`, e);
+          if (pkcs11ErrorCode(e) !== CKR_OPERATION_ACTIVE) throw fail(e);
+          endOperation(token);
+          try { lib.C_SignInit(handle, mechanism, this.#key.handle); } catch (again) { throw fail(again); }
         }
+        let raw: Buffer;
+        try {
+          raw = lib.C_Sign(handle, input, scratch);
+        } catch (e) {
+          endOperation(token);
+          throw fail(e);
+        }
+        out.push(this.#finish(raw));
         if (performance.now() - sliceStart > BATCH_SLICE_MS) {
           await new Promise((r) => setImmediate(r));
           sliceStart = performance.now();
@@ -181,9 +243,20 @@ export class Pkcs11Signer implements Signer {
       }
       return out;
     });
-    return raws.map((r) => this.#finish(r));
   }
 
+  /** C_SignInit; a signing operation left active on the shared session is ended and the init retried once. */
+  #init(token: TokenSession): Sign {
+    try {
+      return token.session.createSign(this.#plan.mechanism, this.#key);
+    } catch (e) {
+      if (pkcs11ErrorCode(e) !== CKR_OPERATION_ACTIVE) throw e;
+      endOperation(token);
+      return token.session.createSign(this.#plan.mechanism, this.#key);
+    }
+  }
+
+  /** Copies: `raw` may be a view of a buffer reused for the next signature. */
   #finish(raw: Buffer): Uint8Array {
     return this.#ecdsa ? ecdsaRawToDer(raw) : new Uint8Array(raw);
   }

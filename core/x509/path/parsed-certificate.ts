@@ -8,6 +8,23 @@ import { decodeExtensions, type DecodedExtensions } from './certificate-extensio
 import { publicKeyFromSpki } from './signature.js';
 import { publicKeyProblem } from './public-key-policy.js';
 
+export type KeyResult = { key: KeyObject } | { code: 'MALFORMED' | 'UNSUPPORTED_ALGORITHM'; error: string };
+
+function loadKey(spki: SubjectPublicKeyInfo, spkiDer: Uint8Array): KeyResult {
+  let key: KeyObject;
+  try {
+    key = publicKeyFromSpki(spkiDer);
+  } catch (e) {
+    // A key node cannot load may still be a known-refused kind (e.g. explicit curve): name that.
+    const problem = publicKeyProblem(spki, undefined);
+    return problem
+      ? { code: 'UNSUPPORTED_ALGORITHM', error: problem }
+      : { code: 'MALFORMED', error: `public key cannot be decoded (${(e as Error).message})` };
+  }
+  const problem = publicKeyProblem(spki, key);
+  return problem ? { code: 'UNSUPPORTED_ALGORITHM', error: problem } : { key };
+}
+
 export interface RawExtension {
   readonly critical: boolean;
 }
@@ -40,7 +57,7 @@ export class ParsedCertificate {
   readonly selfIssued: boolean;
   /** Identity for loop detection: the same subject with the same key is the same CA. */
   readonly caIdentity: string;
-  private keyCache?: { key: KeyObject } | { code: 'MALFORMED' | 'UNSUPPORTED_ALGORITHM'; error: string };
+  private keyCache?: KeyResult;
 
   private constructor(der: Uint8Array, cert: Certificate) {
     this.der = der;
@@ -100,23 +117,8 @@ export class ParsedCertificate {
   }
 
   /** The node:crypto key, or why the key is unusable (undecodable, weak or unsupported). */
-  publicKey(): { key: KeyObject } | { code: 'MALFORMED' | 'UNSUPPORTED_ALGORITHM'; error: string } {
-    if (!this.keyCache) {
-      let key: KeyObject | undefined;
-      try {
-        key = publicKeyFromSpki(this.spkiDer);
-      } catch (e) {
-        // A key node cannot load may still be a known-refused kind (e.g. explicit curve): name that.
-        const problem = publicKeyProblem(this.spki, undefined);
-        this.keyCache = problem
-          ? { code: 'UNSUPPORTED_ALGORITHM', error: problem }
-          : { code: 'MALFORMED', error: `public key cannot be decoded (${(e as Error).message})` };
-      }
-      if (key) {
-        const problem = publicKeyProblem(this.spki, key);
-        this.keyCache = problem ? { code: 'UNSUPPORTED_ALGORITHM', error: problem } : { key };
-      }
-    }
+  publicKey(): KeyResult {
+    this.keyCache ??= loadKey(this.spki, this.spkiDer);
     return this.keyCache;
   }
 }

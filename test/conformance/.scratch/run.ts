@@ -1,0 +1,14 @@
+import { loadLimbo, runCase, agreement } from '../limbo-harness.js';
+import { writeFileSync } from 'node:fs';
+const cases = loadLimbo('/work/shared/conformance/x509-limbo.json.gz');
+const filt = process.argv[2];
+const t0 = performance.now();
+const out = cases.filter(c => !filt || c.id.includes(filt)).map(runCase);
+const total = performance.now() - t0;
+const lim = agreement(out, o => o.suite === 'limbo');
+const limServer = agreement(out, o => o.suite === 'limbo' && cases.find(c=>c.id===o.id)!.validation_kind === 'SERVER');
+const bt = agreement(out, o => o.suite === 'bettertls');
+console.log('limbo', lim, 'limbo SERVER', limServer, 'bettertls', bt, 'ms', total.toFixed(0));
+const slow = [...out].sort((a,b)=>b.ms-a.ms).slice(0,5).map(o=>`${o.id} ${o.ms.toFixed(1)}`); console.log(slow);
+writeFileSync('/tmp/out.json', JSON.stringify(out, null, 1));
+for (const o of out) if (o.actual !== o.expected && o.suite==='limbo') console.log('DIS', o.id, o.expected, o.actual, o.code ?? '', (o.message ?? '').slice(0,200));
