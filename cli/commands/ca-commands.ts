@@ -6,6 +6,8 @@ import { parseKeyAlgorithm } from '../../core/keys/key-algorithm.js';
 import { ColdrootError } from '../../core/errors.js';
 import { caKeySecret, globals, newKeySpec, withConsole, type KeySourceOptions } from '../console-session.js';
 import { emit } from '../output.js';
+import { readSecret } from '../secrets.js';
+import type { ImportedKey } from '../../core/ca/import-ca.js';
 
 function keyOptions(cmd: Command): Command {
   return cmd
@@ -86,6 +88,23 @@ export function caCommand(): Command {
   ca.command('import-certificate <CA_ID>').description('install the certificate an external parent signed for a requested intermediate')
     .requiredOption('--cert <FILE>', 'PEM or DER certificate').action(async (caId: string, o: { cert: string }, cmd: Command) => {
       const r = await withConsole(cmd, (svc) => svc.importCaCertificate({ caId, certificate: readFileSync(o.cert) }));
+      emit(globals(cmd), r, () => caText(r));
+    });
+
+  ca.command('import').description('take an existing CA (certificate + key reference) into this console')
+    .requiredOption('--cert <FILE>', 'the CA certificate (PEM or DER)')
+    .option('--key-uri <URI>', 'PKCS#11 URI of the CA private key (with ?module-path=…)')
+    .option('--pin-env <VAR>', 'environment variable holding the token PIN')
+    .option('--key-file <FILE>', 'PEM private key file of a software CA (stored re-encrypted in the home)')
+    .option('--key-passphrase-env <VAR>', 'environment variable holding the key file passphrase, if it is encrypted')
+    .option('--passphrase-env <VAR>', 'environment variable holding the passphrase to store the key under')
+    .action(async (o: { cert: string; keyUri?: string; pinEnv?: string; keyFile?: string; keyPassphraseEnv?: string; passphraseEnv?: string }, cmd: Command) => {
+      let key: ImportedKey;
+      if (o.keyUri && !o.keyFile) key = { kind: 'pkcs11', uri: o.keyUri, pin: await readSecret(o.pinEnv, 'token user PIN', '--pin-env') };
+      else if (o.keyFile && !o.keyUri) {
+        key = { kind: 'software-file', pem: readFileSync(o.keyFile, 'utf8'), filePassphrase: o.keyPassphraseEnv ? await readSecret(o.keyPassphraseEnv, 'key file passphrase', '--key-passphrase-env') : undefined, passphrase: await readSecret(o.passphraseEnv, 'new key passphrase', '--passphrase-env') };
+      } else throw new ColdrootError('KEY_SOURCE_REQUIRED', 'Give exactly one of --key-uri and --key-file', 'Name the CA key: a PKCS#11 URI, or a PEM key file for a software CA');
+      const r = await withConsole(cmd, (svc) => svc.importCa({ certificate: readFileSync(o.cert), key }));
       emit(globals(cmd), r, () => caText(r));
     });
 

@@ -3,6 +3,7 @@ import { readAuditPublicKey } from '../audit/audit-key.js';
 import type { AuditVerifyReport } from '../audit/audit-types.js';
 import { createIntermediateCa, createRootCa, summarizeCa, type CaSummary, type CreateCaInput } from '../ca/create-ca.js';
 import { createIntermediateRequest, importCaCertificate } from '../ca/external-intermediate.js';
+import { importCa, type ImportedKey } from '../ca/import-ca.js';
 import { issueCertificate, type IssuedCertificate, type IssueInput } from '../ca/issue-certificate.js';
 import type { OperationContext } from '../ca/operation-context.js';
 import { presignOcsp, type OcspPresignInput, type OcspPresignResult } from '../ca/presign-ocsp.js';
@@ -83,6 +84,10 @@ export class ConsoleService {
 
   importCaCertificate(input: { caId: string; certificate: Uint8Array | string }): CaSummary {
     return importCaCertificate(this.ctx, input);
+  }
+
+  importCa(input: { certificate: Uint8Array | string; key: ImportedKey }): Promise<CaSummary> {
+    return importCa(this.ctx, input);
   }
 
   listCas(): CaSummary[] {

@@ -23,10 +23,13 @@ export const CKR = {
   USER_PIN_NOT_INITIALIZED: 0x102,
 } as const;
 
-/** The CKR_* code of a pkcs11js error, or undefined for anything else. */
+/** The CKR_* code of a pkcs11js error (graphene rethrows some as plain Errors 'CKR_NAME:code'), or undefined. */
 export function pkcs11ErrorCode(e: unknown): number | undefined {
-  const code = (e as { code?: unknown } | null)?.code;
-  return e instanceof Error && typeof code === 'number' ? code : undefined;
+  if (!(e instanceof Error)) return undefined;
+  const code = (e as { code?: unknown }).code;
+  if (typeof code === 'number') return code;
+  const m = /\bCKR_[A-Z_]+:(\d+)/.exec(e.message);
+  return m ? Number(m[1]) : undefined;
 }
 
 export function pkcs11Failure(what: string, e: unknown): ColdrootError {

@@ -18,7 +18,7 @@ export interface PathSearch {
   /** Maximum number of intermediates between the leaf and the anchor. */
   readonly maxDepth: number;
   /** Checks of one certificate used as an issuer (cached by the caller). */
-  issuerFailure(cert: ParsedCertificate): PathFailure | null;
+  issuerFailure(cert: ParsedCertificate, isAnchor: boolean): PathFailure | null;
   /** Checks of a complete candidate chain (leaf … anchor). */
   chainFailure(chain: readonly ParsedCertificate[]): PathFailure | null;
   signatureBudget?: number;
@@ -35,6 +35,16 @@ const Stage = {
   ChainRejected: 3,
 } as const;
 type Stage = (typeof Stage)[keyof typeof Stage];
+
+/**
+ * maxDepth counts logical intermediates: self-issued ones (key rollover) do not count, as for
+ * pathLenConstraint. A hard cap on all intermediates keeps self-issued runs finite.
+ */
+function tooDeep(intermediates: readonly ParsedCertificate[], maxDepth: number): boolean {
+  if (intermediates.length > maxDepth + SELF_ISSUED_ALLOWANCE) return true;
+  return intermediates.filter((c) => !c.selfIssued).length > maxDepth;
+}
+const SELF_ISSUED_ALLOWANCE = 4;
 
 function indexBySubject(certs: readonly ParsedCertificate[]): Map<string, ParsedCertificate[]> {
   const m = new Map<string, ParsedCertificate[]>();
@@ -114,8 +124,7 @@ export function searchPaths(search: PathSearch): PathSearchResult {
         continue;
       }
       const isAnchor = anchorSet.has(candidate);
-      const intermediatesSoFar = chain.length - 1;
-      if (!isAnchor && intermediatesSoFar + 1 > search.maxDepth) {
+      if (!isAnchor && tooDeep([...chain.slice(1), candidate], search.maxDepth)) {
         record(Stage.Rejected, failure('PATH_LENGTH_EXCEEDED', `no path to a trust anchor within ${search.maxDepth} intermediate certificate(s) (maxDepth) from '${search.leaf.label}'`, current.label));
         continue;
       }
@@ -131,7 +140,7 @@ export function searchPaths(search: PathSearch): PathSearchResult {
         record(stage, failure(code, `certificate '${current.label}' is not validly signed by '${candidate.label}': ${sig.detail}`, current.label));
         continue;
       }
-      const unusable = search.issuerFailure(candidate);
+      const unusable = search.issuerFailure(candidate, isAnchor);
       if (unusable) {
         record(Stage.IssuerUnusable, unusable);
         continue;

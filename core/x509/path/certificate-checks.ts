@@ -5,8 +5,8 @@ import type { ParsedCertificate } from './parsed-certificate.js';
 import { failure, formatTime, type PathFailure } from './path-failure.js';
 import { verifySignature } from './signature.js';
 
-/** 'leaf': the certificate being validated; 'issuer': an intermediate or anchor that signs the next one. */
-export type CertificateRole = 'leaf' | 'issuer';
+/** 'leaf': the certificate being validated; 'issuer': an intermediate; 'anchor': a trusted certificate that signs the next one. */
+export type CertificateRole = 'leaf' | 'issuer' | 'anchor';
 
 /** Validity is encoded in whole seconds, so the validation time is floored before comparing. */
 function wholeSeconds(d: Date): number {
@@ -38,18 +38,22 @@ function issuerRoleFailure(cert: ParsedCertificate): PathFailure | null {
  * RFC 5280 profile rules that a conforming CA MUST follow and that we enforce, as OpenSSL's
  * X509_V_FLAG_X509_STRICT and the x509-limbo suite do. Returns the first rule broken, or null.
  */
-export function profileViolation(cert: ParsedCertificate): string | null {
+export function profileViolation(cert: ParsedCertificate, role: CertificateRole): string | null {
   const { ext, extensions } = cert;
   const critical = (oid: string) => extensions.get(oid)?.critical === true;
   if (cert.version !== 3) return `is a version ${cert.version} certificate (only version 3 is accepted)`;
+  // How an anchor was issued (its serial, its issuer's key id) is outside the trust decision:
+  // real roots with serial 0 and trusted cross-certificates without AKI exist.
   const s = cert.serial;
-  if (s.length > 20) return `has a serial number of ${s.length} octets (at most 20 are allowed)`;
-  if ((s[0] & 0x80) !== 0 || s.every((b) => b === 0)) return 'has a serial number that is not positive';
+  if (role !== 'anchor') {
+    if (s.length > 20) return `has a serial number of ${s.length} octets (at most 20 are allowed)`;
+    if ((s[0] & 0x80) !== 0 || s.every((b) => b === 0)) return 'has a serial number that is not positive';
+  }
   if (cert.issuer.isEmpty) return 'has an empty issuer name';
   const aki = ext.authorityKeyId;
   if (critical(EXT.authorityKeyIdentifier)) return 'marks authorityKeyIdentifier critical';
   if (aki && !aki.keyId) return 'has an authorityKeyIdentifier without keyIdentifier';
-  if (!aki && !cert.selfIssued) return 'has no authorityKeyIdentifier (required unless self-issued)';
+  if (!aki && !cert.selfIssued && role !== 'anchor') return 'has no authorityKeyIdentifier (required unless self-issued)';
   if (critical(EXT.subjectKeyIdentifier)) return 'marks subjectKeyIdentifier critical';
   const bc = ext.basicConstraints;
   if (bc?.cA) {
@@ -60,6 +64,9 @@ export function profileViolation(cert: ParsedCertificate): string | null {
     return 'sets pathLenConstraint without being a CA allowed to sign certificates';
   }
   if (ext.keyUsage?.has('keyCertSign') && !bc?.cA) return 'asserts keyUsage keyCertSign without basicConstraints cA';
+  if (bc?.cA && ext.keyUsage && !ext.keyUsage.has('keyCertSign')) {
+    return 'is a CA certificate whose keyUsage lacks keyCertSign (inconsistent with basicConstraints cA)';
+  }
   if (cert.subject.isEmpty) {
     if (bc?.cA || ext.keyUsage?.has('cRLSign')) return 'is a CA certificate with an empty subject';
     if (!ext.subjectAltNames) return 'has an empty subject and no subjectAltName';
@@ -92,7 +99,7 @@ export function certificateFailure(cert: ParsedCertificate, at: Date, role: Cert
   }
   const validity = validityFailure(cert, at);
   if (validity) return validity;
-  if (role === 'issuer') {
+  if (role !== 'leaf') {
     const r = issuerRoleFailure(cert);
     if (r) return r;
   }
@@ -103,7 +110,7 @@ export function certificateFailure(cert: ParsedCertificate, at: Date, role: Cert
   }
   const key = cert.publicKey();
   if ('error' in key) return failure(key.code, `${who} has an unusable key: ${key.error}`, cert.label);
-  const profile = profileViolation(cert);
+  const profile = profileViolation(cert, role);
   if (profile) return failure('PROFILE_VIOLATION', `${who} ${profile}`, cert.label);
   if (selfSignedAkiMismatch(cert)) {
     return failure('PROFILE_VIOLATION', `${who} is self-signed but its authorityKeyIdentifier differs from its subjectKeyIdentifier`, cert.label);

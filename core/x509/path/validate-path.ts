@@ -98,7 +98,7 @@ function validate(input: PathValidationInput): PathValidationResult {
   const rules: ChainRules = {
     purposeOid: purpose.oid,
     revocation: { crls, at, requireCrl: input.requireCrl === true, checked: new Map() },
-    constrainCommonName: true,
+    constrainCommonName: false,
   };
   if (anchors.certs.some((a) => bytesEqual(a.der, leaf.der))) {
     const trustedLeaf = chainFailure([leaf], rules);
@@ -111,8 +111,8 @@ function validate(input: PathValidationInput): PathValidationResult {
     anchors: anchors.certs,
     intermediates: intermediates.certs,
     maxDepth: input.maxDepth ?? DEFAULT_MAX_DEPTH,
-    issuerFailure: (cert) => {
-      if (!issuerChecks.has(cert)) issuerChecks.set(cert, certificateFailure(cert, at, 'issuer'));
+    issuerFailure: (cert, isAnchor) => {
+      if (!issuerChecks.has(cert)) issuerChecks.set(cert, certificateFailure(cert, at, isAnchor ? 'anchor' : 'issuer'));
       return issuerChecks.get(cert)!;
     },
     chainFailure: (chain) => chainFailure(chain, rules),

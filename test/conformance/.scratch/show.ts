@@ -1,0 +1,10 @@
+import { loadLimbo, pemToDer } from '../limbo-harness.js';
+import { ParsedCertificate } from '../../../core/x509/path/parsed-certificate.js';
+import { toHex } from '../../../core/x509/path/der.js';
+const cases = loadLimbo('/work/shared/conformance/x509-limbo.json.gz');
+const c = cases.find(c => c.id === process.argv[2])!;
+const show = (tag: string, pem: string) => { const p = ParsedCertificate.parse(pemToDer(pem)); console.log(tag, 'S=', p.subject.text, '| I=', p.issuer.text, '| ski', p.ext.subjectKeyId && toHex(p.ext.subjectKeyId).slice(0,8), 'aki', p.ext.authorityKeyId?.keyId && toHex(p.ext.authorityKeyId.keyId).slice(0,8), 'bc', JSON.stringify(p.ext.basicConstraints), 'ku', [...(p.ext.keyUsage??[])].join(','), 'eku', p.ext.extKeyUsage?.join(','), 'nb', p.notBefore.toISOString(), 'na', p.notAfter.toISOString(), 'exts', [...p.extensions].map(([k,v])=>k+(v.critical?'!':'')).join(' '), 'problems', p.problems.join(';')); };
+show('LEAF', c.peer_certificate);
+c.trusted_certs.forEach(p => show('TRUST', p));
+c.untrusted_intermediates.forEach(p => show('INT', p));
+console.log(c.description);
