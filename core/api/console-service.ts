@@ -3,6 +3,7 @@ import { readAuditPublicKey } from '../audit/audit-key.js';
 import type { AuditVerifyReport } from '../audit/audit-types.js';
 import { createIntermediateCa, createRootCa, summarizeCa, type CaSummary, type CreateCaInput } from '../ca/create-ca.js';
 import { createIntermediateRequest, importCaCertificate } from '../ca/external-intermediate.js';
+import { issueBatch, type BatchIssueInput, type BatchIssueResult } from '../ca/issue-batch.js';
 import { importCa, type ImportedKey } from '../ca/import-ca.js';
 import { issueCertificate, type IssuedCertificate, type IssueInput } from '../ca/issue-certificate.js';
 import type { OperationContext } from '../ca/operation-context.js';
@@ -114,6 +115,10 @@ export class ConsoleService {
 
   issueCertificate(input: IssueInput): Promise<IssuedCertificate> {
     return issueCertificate(this.ctx, input);
+  }
+
+  issueBatch(input: BatchIssueInput): Promise<BatchIssueResult> {
+    return issueBatch(this.ctx, input);
   }
 
   revokeCertificate(input: RevokeInput): RevokeResult {

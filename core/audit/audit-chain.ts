@@ -30,13 +30,15 @@ interface Failure {
   seq: number;
   problem: AuditProblem;
   message: string;
-  /** The hash did not match: decide between 'edited' and 'reordered' after the pass. */
+  /** The hash did not match: 'edited', unless the contents belong elsewhere (see explainMismatch). */
   row?: StoredEntry;
+  /** Seqs skipped at this point: 'removed', unless they turn up further on (an export's lines moved). */
+  gap?: { from: number; to: number; found: number };
 }
 
 /**
- * Walks the chain once, stopping at the first entry that is wrong, and says what is wrong with
- * it: checks run in the order seq continuity → contents vs hash → signature → link to the entry
+ * Walks the chain once (again only to explain a failure), stopping at the first entry that is
+ * wrong, and says what is wrong with it: checks run in the order seq continuity → contents vs hash → signature → link to the entry
  * before, then the signed head against the last entry.
  */
 export function verifyChain(source: ChainSource): AuditVerifyReport {
@@ -54,16 +56,16 @@ export function verifyChain(source: ChainSource): AuditVerifyReport {
     if (!failure) last = { seq: e.seq, hash: e.hash };
   }
   if (failure) {
-    if (failure.row) {
-      const origin = sealedAs(failure.row, source);
-      if (origin !== null && origin !== failure.row.seq) {
-        failure = {
-          seq: failure.row.seq,
-          problem: 'reordered',
-          message: `entry ${failure.row.seq} is out of order: it holds the contents of entry ${origin}`,
-        };
+    if (failure.gap) {
+      const { from, to, found } = failure.gap;
+      for (const e of source.entries()) {
+        if (e.seq >= from && e.seq <= to) {
+          failure = { seq: from, problem: 'reordered', message: `entry ${found} is out of order: it comes where entry ${from} belongs` };
+          break;
+        }
       }
     }
+    if (failure.row) failure = explainMismatch(failure.row, last, source) ?? failure;
     return fail(count, failure);
   }
   const headFailure = checkHead(source.head, last, pub);
@@ -76,7 +78,7 @@ function checkEntry(e: StoredEntry, last: { seq: number; hash: string }, pub: Au
   if (e.seq > expected) {
     const missing = e.seq - expected === 1 ? `entry ${expected} is missing` : `entries ${expected}–${e.seq - 1} are missing`;
     const context = last.seq === 0 ? `the trail starts at entry ${e.seq}` : `entry ${e.seq} follows entry ${last.seq}`;
-    return { seq: expected, problem: 'removed', message: `${missing}: ${context}` };
+    return { seq: expected, problem: 'removed', message: `${missing}: ${context}`, gap: { from: expected, to: e.seq - 1, found: e.seq } };
   }
   if (e.seq < expected) {
     return { seq: e.seq, problem: 'reordered', message: `entry ${e.seq} is out of order: it comes after entry ${last.seq}` };
@@ -122,24 +124,51 @@ function checkHead(head: AuditHead | null, last: { seq: number; hash: string }, 
 }
 
 /**
- * Which seq a row's contents were sealed under, found by following prev_hash links from the
- * genesis; null when the chain cannot be followed to it. Only runs after a hash mismatch.
+ * A row whose contents do not hash under its own seq may be a genuine entry in the wrong place.
+ * If its contents were sealed under another seq, it was moved: 'reordered' when the true
+ * successor of the last good entry is still somewhere in the trail, 'removed' when it is gone
+ * (entries deleted and the later ones renumbered). Only runs after a mismatch.
  */
-function sealedAs(row: StoredEntry, source: ChainSource): number | null {
+function explainMismatch(row: StoredEntry, last: { seq: number; hash: string }, source: ChainSource): Failure | null {
   const byPrev = new Map<string, StoredEntry>();
-  for (const e of source.entries()) if (!byPrev.has(e.prevHash)) byPrev.set(e.prevHash, e);
+  let maxSeq = 0;
+  let n = 0;
+  for (const e of source.entries()) {
+    if (!byPrev.has(e.prevHash)) byPrev.set(e.prevHash, e);
+    maxSeq = Math.max(maxSeq, e.seq);
+    n++;
+  }
+  const q = sealedAs(row, byPrev, Math.max(maxSeq, source.head?.seq ?? 0) + n);
+  if (q === null) return null;
+  const successor = byPrev.get(last.hash);
+  if (successor && successor.seq !== row.seq) {
+    return { seq: row.seq, problem: 'reordered', message: `entry ${row.seq} is out of order: it holds the contents of entry ${q}` };
+  }
+  if (q > row.seq) {
+    const missing = q - last.seq === 2 ? `entry ${last.seq + 1} is missing` : `entries ${last.seq + 1}–${q - 1} are missing`;
+    const context = last.seq === 0 ? `the trail starts at entry ${q}` : `entry ${q} follows entry ${last.seq}`;
+    return { seq: row.seq, problem: 'removed', message: `${missing}: ${context}, renumbered as ${row.seq}` };
+  }
+  return { seq: row.seq, problem: 'reordered', message: `entry ${row.seq} is out of order: it holds the contents of entry ${q}` };
+}
+
+/** The seq the row's contents were sealed under: found by following prev_hash links, else by trying each seq up to `bound`. */
+function sealedAs(row: StoredEntry, byPrev: Map<string, StoredEntry>, bound: number): number | null {
+  const inputs = parseCanonical(row.inputs);
+  const details = parseCanonical(row.details);
+  if (!inputs || !details) return null;
+  const sealsAs = (q: number) => entryHash({ ...row, seq: q, inputs: inputs.value, details: details.value }) === row.hash;
   let cursor = GENESIS_HASH;
   for (let q = 1; q <= byPrev.size; q++) {
     const next = byPrev.get(cursor);
-    if (!next) return null;
+    if (!next) break;
     if (next.seq === row.seq && next.hash === row.hash) {
-      const inputs = parseCanonical(row.inputs);
-      const details = parseCanonical(row.details);
-      if (!inputs || !details) return null;
-      return entryHash({ ...row, seq: q, inputs: inputs.value, details: details.value }) === row.hash ? q : null;
+      if (sealsAs(q)) return q;
+      break;
     }
     cursor = next.hash;
   }
+  for (let q = 1; q <= bound; q++) if (q !== row.seq && sealsAs(q)) return q;
   return null;
 }
 

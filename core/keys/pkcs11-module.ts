@@ -33,6 +33,7 @@ export function pkcs11ErrorCode(e: unknown): number | undefined {
 }
 
 export function pkcs11Failure(what: string, e: unknown): ColdrootError {
+  if (e instanceof ColdrootError) return e;
   const detail = e instanceof Error ? e.message : String(e);
   return new ColdrootError('PKCS11_ERROR', `${what} failed: ${detail}`, 'Check the HSM is connected and healthy; the PKCS#11 error code names the cause', 'failure');
 }
@@ -220,13 +221,16 @@ function pinLocked(token: TokenInfo, modulePath: string): ColdrootError {
   );
 }
 
-function login(session: Session, token: TokenInfo, modulePath: string, pin: string): void {
+/** Logs the user in; false when the token was already logged in, so this PIN went unchecked. */
+function login(session: Session, token: TokenInfo, modulePath: string, pin: string): boolean {
   try {
     session.login(pin, UserType.USER);
+    return true;
   } catch (e) {
     switch (pkcs11ErrorCode(e)) {
       case CKR.USER_ALREADY_LOGGED_IN:
-        return; // login state is per application; another session of ours already holds it
+        // Login state is per application: something else in this process logged in outside this cache.
+        return false;
       case CKR.PIN_INCORRECT:
       case CKR.PIN_INVALID:
       case CKR.PIN_LEN_RANGE:
@@ -309,13 +313,14 @@ function joinOrOpen(mod: LoadedModule, match: TokenMatch, pin: string): TokenEnt
   } catch (e) {
     throw pkcs11Failure(`Opening a session on token '${info.label}'`, e);
   }
+  let verified: boolean;
   try {
-    login(session, info, mod.path, pin);
+    verified = login(session, info, mod.path, pin);
   } catch (e) {
     try { session.close(); } catch { /* already failing */ }
     throw e;
   }
-  const entry: TokenEntry = { key, mod, token: info, session, queue: new TokenQueue(), refs: 1, pinCheck: pinMac(pin) };
+  const entry: TokenEntry = { key, mod, token: info, session, queue: new TokenQueue(), refs: 1, pinCheck: verified ? pinMac(pin) : null };
   tokens.set(key, entry);
   return entry;
 }

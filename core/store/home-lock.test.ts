@@ -32,6 +32,7 @@ describe('home lock (in one process)', () => {
     assert.ok(Math.abs(Date.parse(info!.startedAt) - (Date.now() - process.uptime() * 1000)) < 5000);
     assert.match(info!.token, /^[0-9a-f]{32}$/);
     assert.deepEqual(info, lock.info);
+    assert.deepEqual(fs.readdirSync(home), ['coldroot.lock'], 'the private file it was written as is gone');
     lock.release();
     assert.equal(lock.held, false);
     assert.equal(fs.existsSync(lockPath), false);
@@ -80,7 +81,8 @@ describe('home lock (in one process)', () => {
     fs.writeFileSync(lockPath, '');
     assert.throws(() => acquireHomeLock(home), {
       code: 'HOME_LOCKED',
-      message: `Home ${home} is locked, but its lock file ${lockPath} does not say by whom (it is being written, or was left half-written by a crash)`,
+      message: `Home ${home} is locked, but its lock file ${lockPath} does not say by whom`,
+      hint: `Close any other Coldroot process using this home, or delete ${lockPath} if none is running`,
     });
   });
 

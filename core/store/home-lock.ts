@@ -27,7 +27,7 @@ const heldLocks = new Set<LockFile>();
 let exitHookInstalled = false;
 
 /**
- * Makes this process the only writer of `home`. The lock file is created with 'wx', so of two
+ * Makes this process the only writer of `home`. The lock file is created exclusively, so of two
  * processes racing for a free home exactly one wins. A lock left by a process that no longer runs
  * on this host is taken over; a lock from another host is never presumed dead.
  */
@@ -52,7 +52,7 @@ export function acquireHomeLock(home: string): HomeLock {
     if (existing.info === null) {
       throw new ColdrootError(
         'HOME_LOCKED',
-        `Home ${home} is locked, but its lock file ${lockPath} does not say by whom (it is being written, or was left half-written by a crash)`,
+        `Home ${home} is locked, but its lock file ${lockPath} does not say by whom`,
         `Close any other Coldroot process using this home, or delete ${lockPath} if none is running`,
       );
     }
@@ -96,12 +96,16 @@ class LockFile implements HomeLock {
   }
 }
 
+/**
+ * Publishes the lock with its contents in one step: written to a private file first, then
+ * hard-linked to the lock name, which fails if the name exists. So nobody ever reads a
+ * half-written lock, and a crash can never leave an empty one.
+ */
 function tryCreate(lockPath: string, content: string): boolean {
-  let fd: number;
+  const tmp = `${lockPath}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
   try {
-    fd = fs.openSync(lockPath, 'wx', 0o644);
+    writeExclusive(tmp, content);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw new ColdrootError(
       'HOME_LOCK_FAILED',
       `Cannot create the lock file ${lockPath}: ${(e as Error).message}`,
@@ -110,12 +114,32 @@ function tryCreate(lockPath: string, content: string): boolean {
     );
   }
   try {
+    fs.linkSync(tmp, lockPath);
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    // Filesystems without hard links (FAT on a USB stick): exclusive create, written in place.
+    try {
+      writeExclusive(lockPath, content);
+      return true;
+    } catch (e2) {
+      if ((e2 as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw e2;
+    }
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+}
+
+function writeExclusive(file: string, content: string): void {
+  const fd = fs.openSync(file, 'wx', 0o644);
+  try {
     fs.writeSync(fd, content);
     fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
   }
-  return true;
 }
 
 /** undefined: no lock file; info null: the file exists but is not a lock we can read. */

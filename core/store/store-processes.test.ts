@@ -1,5 +1,5 @@
 // Crosses a process boundary on purpose: the home lock exists to keep two processes apart.
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
@@ -42,7 +42,7 @@ interface Child {
   firstLine: Promise<string>;
 }
 
-describe('home lock across processes', () => {
+describe('home lock across processes', { timeout: 30_000 }, () => {
   let dir: string;
   let home: string;
   let script: string;
@@ -55,9 +55,15 @@ describe('home lock across processes', () => {
     openStore(home, { create: true }).close();
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  // A failed assertion must not leave a child holding stdin open (and the run hanging).
+  const children: ChildProcessWithoutNullStreams[] = [];
+  afterEach(() => {
+    for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  });
 
   function startChild(mode: 'hold' | 'commit-then-crash'): Child {
     const proc = spawn(process.execPath, ['--import', 'tsx', script, mode, home], { cwd: repoRoot, stdio: 'pipe' });
+    children.push(proc);
     const firstLine = new Promise<string>((resolve, reject) => {
       let out = '';
       proc.stdout.on('data', (d: Buffer) => {

@@ -13,6 +13,7 @@ const definitions = [
   { name: 'device-management', description: 'Device management identity for the Coldroot agent (365 days)', kind: 'leaf', validity: { default: '365d', max: '365d' }, keyUsage: ['digitalSignature'], extendedKeyUsage: ['clientAuth'], subjectAltName: { required: false, types: ['dns', 'uri'] }, allowedKeyTypes: LEAF_KEYS },
   { name: 'emergency', description: 'Short-lived emergency TLS certificate while a full renewal is pending', kind: 'leaf', validity: { default: '24h', max: '7d' }, keyUsage: ['digitalSignature', 'keyEncipherment'], extendedKeyUsage: ['serverAuth', 'clientAuth'], subjectAltName: { required: true, types: ['dns', 'ip'] }, commonNameMustBeSan: true, allowedKeyTypes: TLS_KEYS, emergency: true },
   { name: 'ocsp-signing', description: 'Delegated OCSP responder', kind: 'leaf', validity: { default: '30d', max: '90d' }, keyUsage: ['digitalSignature'], extendedKeyUsage: ['ocspSigning'], ocspNoCheck: true, allowedKeyTypes: STRONG_KEYS },
+  { name: 'bundle-signing', description: 'Signs bundles that cross the air gap (CMS); emailProtection so openssl cms -verify accepts it', kind: 'leaf', validity: { default: '365d', max: '825d' }, keyUsage: ['digitalSignature'], extendedKeyUsage: ['emailProtection'], allowedKeyTypes: STRONG_KEYS },
   { name: 'code-signing', description: 'Code signing', kind: 'leaf', validity: { default: '365d', max: '1095d' }, keyUsage: ['digitalSignature'], extendedKeyUsage: ['codeSigning'], allowedKeyTypes: ['ecdsa-p256', 'ecdsa-p384', 'rsa-3072', 'rsa-4096'] },
 ];
 

@@ -107,6 +107,10 @@ export function searchPaths(search: PathSearch): PathSearchResult {
   const extend = (chain: ParsedCertificate[]): ParsedCertificate[] | null => {
     const current = chain[chain.length - 1];
     const candidates = candidatesFor(current);
+    if (candidates.length === 0 && current.selfIssued) {
+      record(Stage.NoIssuer, failure('NO_PATH', `no path to a trust anchor: '${current.label}' is its own issuer (self-signed) but not a trust anchor`, current.label));
+      return null;
+    }
     if (candidates.length === 0) {
       record(
         Stage.NoIssuer,
@@ -118,6 +122,10 @@ export function searchPaths(search: PathSearch): PathSearchResult {
       if (--stepBudget < 0 || signatureBudget <= 0) {
         exhausted = true;
         return null;
+      }
+      if (candidate === current) {
+        record(Stage.Rejected, failure('NO_PATH', `no path to a trust anchor: '${current.label}' is its own issuer (self-signed) but not a trust anchor`, current.label));
+        continue;
       }
       if (chain.some((c) => c === candidate || c.caIdentity === candidate.caIdentity)) {
         record(Stage.Rejected, failure('NO_PATH', `no path to a trust anchor: issuer candidates of '${current.label}' only lead back into the path (a certificate cycle)`, current.label));

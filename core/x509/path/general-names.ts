@@ -83,16 +83,29 @@ export function describeGeneralName(n: GeneralNameValue): string {
   }
 }
 
+/** Addresses in RFC 5952 / dotted form; constraint masks as a prefix length when contiguous. */
 export function formatIpBytes(b: Uint8Array): string {
   if (b.length === 4) return Array.from(b).join('.');
   if (b.length === 16) {
-    const groups: string[] = [];
-    for (let i = 0; i < 16; i += 2) groups.push(((b[i] << 8) | b[i + 1]).toString(16));
-    return groups.join(':');
+    const groups: number[] = [];
+    for (let i = 0; i < 16; i += 2) groups.push((b[i] << 8) | b[i + 1]);
+    let best = { at: -1, len: 0 };
+    for (let i = 0; i < 8; ) {
+      let j = i;
+      while (j < 8 && groups[j] === 0) j++;
+      if (j - i > best.len) best = { at: i, len: j - i };
+      i = j === i ? i + 1 : j;
+    }
+    const hex = groups.map((g) => g.toString(16));
+    if (best.len < 2) return hex.join(':');
+    return `${hex.slice(0, best.at).join(':')}::${hex.slice(best.at + best.len).join(':')}`;
   }
   if (b.length === 8 || b.length === 32) {
     const half = b.length / 2;
-    return `${formatIpBytes(b.subarray(0, half))}/${formatIpBytes(b.subarray(half))}`;
+    const mask = b.subarray(half);
+    const bits = Array.from(mask, (x) => x.toString(2).padStart(8, '0')).join('');
+    const prefix = /^1*0*$/.test(bits) ? String(bits.indexOf('0') === -1 ? bits.length : bits.indexOf('0')) : formatIpBytes(mask);
+    return `${formatIpBytes(b.subarray(0, half))}/${prefix}`;
   }
   return `<${b.length} octets>`;
 }

@@ -40,9 +40,16 @@ function allows(eku: readonly string[], oid: string): boolean {
   return eku.includes(oid) || eku.includes(ANY_EXTENDED_KEY_USAGE);
 }
 
-/** RFC 5280 §4.2.1.12: an absent EKU allows any purpose; a present one must list it (or anyExtendedKeyUsage). */
+/**
+ * RFC 5280 §4.2.1.12: an absent EKU allows any purpose; a present one must list it (or
+ * anyExtendedKeyUsage). OCSP signing is stricter (RFC 6960 §4.2.2.2): a delegated responder must
+ * list id-kp-OCSPSigning itself, so no ordinary certificate of the CA can sign its responses.
+ */
 export function leafPurposeFailure(leaf: ParsedCertificate, oid: string | null): PathFailure | null {
   const eku = leaf.ext.extKeyUsage;
+  if (oid === PURPOSE_OIDS.ocspSigning && !eku?.includes(oid)) {
+    return failure('EXTENDED_KEY_USAGE', `certificate '${leaf.label}' is not an OCSP responder: its extendedKeyUsage does not list ocspSigning`, leaf.label);
+  }
   if (oid === null || !eku || allows(eku, oid)) return null;
   return failure(
     'EXTENDED_KEY_USAGE',

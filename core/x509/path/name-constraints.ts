@@ -89,21 +89,15 @@ export function nameConstraintsProblem(nc: NameConstraintsValue): string | null 
   return null;
 }
 
-/** The names of a certificate that name constraints apply to (RFC 5280 §6.1.3 (b), (c)). */
-export function constrainedNames(
-  subject: DistinguishedName,
-  sans: readonly GeneralNameValue[] | undefined,
-  commonNamesAsDns: boolean,
-): GeneralNameValue[] {
+/**
+ * The names of a certificate that name constraints apply to (RFC 5280 §6.1.3 (b), (c)): SANs,
+ * the subject DN and its emailAddress attributes. The CN is not a DNS identity here, as it is
+ * not one for host name matching either (BetterTLS expects exactly this).
+ */
+export function constrainedNames(subject: DistinguishedName, sans: readonly GeneralNameValue[] | undefined): GeneralNameValue[] {
   const names: GeneralNameValue[] = [...(sans ?? [])];
   if (!subject.isEmpty) names.push({ kind: 'dn', name: subject });
   for (const email of attributeValues(subject, ATTRIBUTE.emailAddress)) names.push({ kind: 'email', value: email });
-  if (commonNamesAsDns && !names.some((n) => n.kind === 'dns')) {
-    // Clients that still fall back to the CN must not let it escape the constraints.
-    for (const cn of attributeValues(subject, ATTRIBUTE.commonName)) {
-      if (isValidDnsName(cn) && cn.includes('.')) names.push({ kind: 'dns', value: cn });
-    }
-  }
   return names;
 }
 

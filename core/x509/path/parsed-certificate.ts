@@ -1,4 +1,3 @@
-import 'reflect-metadata';
 import type { KeyObject } from 'node:crypto';
 import { AsnParser } from '@peculiar/asn1-schema';
 import { Certificate, type AlgorithmIdentifier, type SubjectPublicKeyInfo } from '@peculiar/asn1-x509';

@@ -1,4 +1,3 @@
-import 'reflect-metadata';
 import { AsnParser } from '@peculiar/asn1-schema';
 import { CertificateList, CRLReason, CRLReasons, IssuingDistributionPoint, type AlgorithmIdentifier } from '@peculiar/asn1-x509';
 import { bytesEqual, isUniversal, readChildren, readSingle, toHex } from './der.js';

@@ -14,11 +14,6 @@ export interface ChainRules {
   /** Required EKU OID, or null for any purpose. */
   readonly purposeOid: string | null;
   readonly revocation: RevocationContext;
-  /**
-   * Also hold the leaf's subject CN to DNS name constraints when it has no dNSName SAN (as
-   * OpenSSL does), so a name that legacy clients read from the CN cannot escape the constraints.
-   */
-  readonly constrainCommonName: boolean;
 }
 
 /** RFC 5280 §4.2.1.9: at most pathLenConstraint non-self-issued intermediates may follow a CA. */
@@ -39,7 +34,7 @@ function pathLengthFailure(chain: readonly ParsedCertificate[]): PathFailure | n
 }
 
 /** RFC 5280 §6.1.3 (b), (c): each CA's constraints bind every later certificate except self-issued intermediates. */
-function nameConstraintsFailure(chain: readonly ParsedCertificate[], rules: ChainRules): PathFailure | null {
+function nameConstraintsFailure(chain: readonly ParsedCertificate[]): PathFailure | null {
   const budget: NameConstraintBudget = { remaining: NAME_CONSTRAINT_COMPARISON_BUDGET };
   for (let i = 1; i < chain.length; i++) {
     const nc = chain[i].ext.nameConstraints;
@@ -47,7 +42,7 @@ function nameConstraintsFailure(chain: readonly ParsedCertificate[], rules: Chai
     for (let j = 0; j < i; j++) {
       const cert = chain[j];
       if (j > 0 && cert.selfIssued) continue;
-      const names = constrainedNames(cert.subject, cert.ext.subjectAltNames, j === 0 && rules.constrainCommonName);
+      const names = constrainedNames(cert.subject, cert.ext.subjectAltNames);
       const violation = nameConstraintViolation(nc, names, budget);
       if (violation) {
         return failure('NAME_CONSTRAINTS', `certificate '${cert.label}' violates the name constraints of '${chain[i].label}': ${violation}`, cert.label);
@@ -64,7 +59,7 @@ function nameConstraintsFailure(chain: readonly ParsedCertificate[], rules: Chai
 export function chainFailure(chain: readonly ParsedCertificate[], rules: ChainRules): PathFailure | null {
   const pathLength = pathLengthFailure(chain);
   if (pathLength) return pathLength;
-  const nc = nameConstraintsFailure(chain, rules);
+  const nc = nameConstraintsFailure(chain);
   if (nc) return nc;
   for (let i = 1; i < chain.length; i++) {
     const eku = issuerPurposeFailure(chain[i], rules.purposeOid);

@@ -98,7 +98,6 @@ function validate(input: PathValidationInput): PathValidationResult {
   const rules: ChainRules = {
     purposeOid: purpose.oid,
     revocation: { crls, at, requireCrl: input.requireCrl === true, checked: new Map() },
-    constrainCommonName: false,
   };
   if (anchors.certs.some((a) => bytesEqual(a.der, leaf.der))) {
     const trustedLeaf = chainFailure([leaf], rules);
