@@ -1,15 +1,16 @@
 import 'reflect-metadata';
-import { CertificationRequestInfo } from '@peculiar/asn1-csr';
-import { AlgorithmIdentifier, BasicConstraints, Extensions, SubjectAlternativeName, id_ce_basicConstraints, id_ce_subjectAltName } from '@peculiar/asn1-x509';
+import { GeneralName } from '@peculiar/asn1-x509';
 import { ColdrootError } from '../errors.js';
 import { decodeDer, fromPemOrDer } from './asn1.js';
-import { readChildren, readTlv, splitSigned, tlvBytes } from './der-reader.js';
-import { nameFromDer } from './distinguished-name.js';
+import { readChildren, readTlv, splitSigned, tlvBytes, type Tlv } from './der-reader.js';
 import type { SubjectAltNames } from './extensions.js';
+import { nameToText } from './name-text.js';
 import { describePublicKey, type KeyType } from './public-key.js';
 import { verifySignature } from './signature.js';
 
-const EXTENSION_REQUEST = '1.2.840.113549.1.9.14';
+const OID_EXTENSION_REQUEST = '2a864886f70d01090e'; // 1.2.840.113549.1.9.14
+const OID_SAN = '551d11'; // 2.5.29.17
+const OID_BASIC_CONSTRAINTS = '551d13'; // 2.5.29.19
 
 export interface VerifiedCsr {
   readonly der: Uint8Array;
@@ -27,51 +28,96 @@ function bad(source: string, why: string): ColdrootError {
   return new ColdrootError('CSR_INVALID', `CSR ${source} is not a valid PKCS#10 request: ${why}`, 'Generate the request again, e.g. openssl req -new -key KEY -out req.csr');
 }
 
+const hex = (der: Uint8Array, t: Tlv) => Buffer.from(der.buffer, der.byteOffset + t.contentStart, t.end - t.contentStart).toString('hex');
+const text = (der: Uint8Array, t: Tlv) => Buffer.from(der.buffer, der.byteOffset + t.contentStart, t.end - t.contentStart).toString('latin1');
+
+function readSans(der: Uint8Array, value: Tlv, source: string): SubjectAltNames {
+  const sans: SubjectAltNames = {};
+  for (const gn of readChildren(der, readTlv(der, value.contentStart))) {
+    switch (der[gn.start]) {
+      case 0x82: (sans.dns ??= []).push(text(der, gn)); break;
+      case 0x81: (sans.email ??= []).push(text(der, gn)); break;
+      case 0x86: (sans.uri ??= []).push(text(der, gn)); break;
+      case 0x87: (sans.ip ??= []).push(decodeDer(tlvBytes(der, gn), GeneralName).iPAddress!); break;
+      default: throw new ColdrootError('CSR_SAN_UNSUPPORTED', `CSR ${source} requests a subjectAltName type Coldroot does not issue`, 'Request only DNS, IP, email or URI names');
+    }
+  }
+  return sans;
+}
+
 /** Parses a PEM or DER PKCS#10 request and verifies its self-signature with node:crypto. */
 export function readCsr(data: Uint8Array | string, source = '(input)'): VerifiedCsr {
   const blocks = fromPemOrDer(data, ['CERTIFICATE REQUEST', 'NEW CERTIFICATE REQUEST']);
   if (blocks.length !== 1) throw bad(source, blocks.length ? 'it holds several requests' : 'no CERTIFICATE REQUEST block found');
   const der = blocks[0];
-  let info: CertificationRequestInfo;
   let parts: ReturnType<typeof splitSigned>;
-  let algorithm: AlgorithmIdentifier;
-  try {
-    parts = splitSigned(der);
-    info = decodeDer(parts.tbs, CertificationRequestInfo);
-    algorithm = decodeDer(parts.algorithm, AlgorithmIdentifier);
-  } catch (e) {
-    throw bad(source, `malformed DER (${(e as Error).message})`);
-  }
-  // Subject and key are taken byte-exact from the request, not re-encoded.
-  const fields = readChildren(parts.tbs, readTlv(parts.tbs));
-  const subjectDer = tlvBytes(parts.tbs, fields[1]);
-  const spki = tlvBytes(parts.tbs, fields[2]);
-  const key = describePublicKey(spki);
-  if (!verifySignature(algorithm.algorithm, key.key, parts.tbs, parts.signature)) {
-    throw new ColdrootError('CSR_SIGNATURE_INVALID', `CSR ${source} has a signature that does not verify with its own public key`, 'The request was altered or signed with another key; generate it again from the subject key');
-  }
+  let fields: Tlv[];
+  let algorithmOid: string;
   const sans: SubjectAltNames = {};
   let requestsCa = false;
-  for (const attr of info.attributes ?? []) {
-    if (attr.type !== EXTENSION_REQUEST) continue;
-    for (const value of attr.values) {
-      let exts: Extensions;
-      try { exts = decodeDer(new Uint8Array(value), Extensions); } catch (e) { throw bad(source, `bad extensionRequest (${(e as Error).message})`); }
-      for (const ext of exts) {
-        const inner = new Uint8Array(ext.extnValue.buffer);
-        if (ext.extnID === id_ce_subjectAltName) {
-          for (const gn of decodeDer(inner, SubjectAlternativeName)) {
-            if (gn.dNSName !== undefined) (sans.dns ??= []).push(gn.dNSName);
-            else if (gn.iPAddress !== undefined) (sans.ip ??= []).push(gn.iPAddress);
-            else if (gn.rfc822Name !== undefined) (sans.email ??= []).push(gn.rfc822Name);
-            else if (gn.uniformResourceIdentifier !== undefined) (sans.uri ??= []).push(gn.uniformResourceIdentifier);
-            else throw new ColdrootError('CSR_SAN_UNSUPPORTED', `CSR ${source} requests a subjectAltName type Coldroot does not issue`, 'Request only DNS, IP, email or URI names');
-          }
-        } else if (ext.extnID === id_ce_basicConstraints) {
-          requestsCa = decodeDer(inner, BasicConstraints).cA;
+  let extensions: Array<{ oid: string; value: Tlv; buf: Uint8Array }> = [];
+  try {
+    parts = splitSigned(der);
+    fields = readChildren(parts.tbs, readTlv(parts.tbs));
+    if (fields.length < 3 || fields[0].tag !== 0x02 || fields[1].tag !== 0x30 || fields[2].tag !== 0x30) throw new Error('certificationRequestInfo fields are out of order');
+    algorithmOid = oidText(parts.algorithm);
+    const attrs = fields[3];
+    if (attrs && attrs.tag === 0xa0) {
+      for (const attr of readChildren(parts.tbs, attrs)) {
+        const [type, values] = readChildren(parts.tbs, attr);
+        if (hex(parts.tbs, type) !== OID_EXTENSION_REQUEST) continue;
+        for (const exts of readChildren(parts.tbs, values)) {
+          extensions = extensions.concat(readChildren(parts.tbs, exts).map((ext) => {
+            const c = readChildren(parts.tbs, ext);
+            return { oid: hex(parts.tbs, c[0]), value: c[c.length - 1], buf: parts.tbs };
+          }));
         }
       }
     }
+  } catch (e) {
+    throw bad(source, `malformed DER (${(e as Error).message})`);
   }
-  return { der, subjectDer, subject: nameFromDer(subjectDer).text, spki, keyType: key.type, keyIdentifier: key.keyIdentifier, sans, requestsCa };
+  // Subject and key are taken byte-exact from the request, never re-encoded.
+  const subjectDer = tlvBytes(parts.tbs, fields[1]);
+  const spki = tlvBytes(parts.tbs, fields[2]);
+  let key: ReturnType<typeof describePublicKey>;
+  try {
+    key = describePublicKey(spki);
+  } catch (e) {
+    throw bad(source, (e as Error).message);
+  }
+  if (!verifySignature(algorithmOid, key.key, parts.tbs, parts.signature)) {
+    throw new ColdrootError('CSR_SIGNATURE_INVALID', `CSR ${source} has a signature that does not verify with its own public key`, 'The request was altered or signed with another key; generate it again from the subject key');
+  }
+  try {
+    for (const ext of extensions) {
+      if (ext.oid === OID_SAN) Object.assign(sans, readSans(ext.buf, ext.value, source));
+      else if (ext.oid === OID_BASIC_CONSTRAINTS) {
+        const bc = readChildren(ext.buf, readTlv(ext.buf, ext.value.contentStart));
+        requestsCa = bc.length > 0 && bc[0].tag === 0x01 && ext.buf[bc[0].contentStart] !== 0;
+      }
+    }
+  } catch (e) {
+    if (e instanceof ColdrootError) throw e;
+    throw bad(source, `bad extensionRequest (${(e as Error).message})`);
+  }
+  return { der, subjectDer, subject: nameToText(subjectDer), spki, keyType: key.type, keyIdentifier: key.keyIdentifier, sans, requestsCa };
+}
+
+/** Dotted text of the OID inside an AlgorithmIdentifier. */
+function oidText(algorithm: Uint8Array): string {
+  const oid = readChildren(algorithm, readTlv(algorithm))[0];
+  if (!oid || oid.tag !== 0x06) throw new Error('signature algorithm is not an OID');
+  const b = algorithm.subarray(oid.contentStart, oid.end);
+  const arcs: number[] = [];
+  let v = 0;
+  for (const byte of b) {
+    v = v * 128 + (byte & 0x7f);
+    if (!(byte & 0x80)) {
+      if (arcs.length === 0) arcs.push(v < 80 ? Math.floor(v / 40) : 2, v < 80 ? v % 40 : v - 80);
+      else arcs.push(v);
+      v = 0;
+    }
+  }
+  return arcs.join('.');
 }
