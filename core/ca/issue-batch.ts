@@ -1,16 +1,18 @@
 import { createHash } from 'node:crypto';
-import { ColdrootError, isColdrootError } from '../errors.js';
+import { ColdrootError } from '../errors.js';
+import { keyAlgorithmInfo } from '../keys/key-algorithm.js';
 import type { KeySecret } from '../keys/key-spec.js';
+import type { Signer } from '../keys/signer.js';
+import { SoftwareSigner } from '../keys/software-signer.js';
 import { insertCertificate, serialExists } from '../store/certificate-repository.js';
 import { toPem } from '../x509/asn1.js';
-import { buildCertificate } from '../x509/certificate-builder.js';
-import { describeCertificate } from '../x509/certificate-info.js';
-import { readCsr } from '../x509/csr.js';
-import { commonNamesOf } from '../x509/distinguished-name.js';
-import type { IssuedCertificate } from './issue-certificate.js';
-import { openIssuingCa } from './issuing-ca.js';
+import { assembleSigned, signatureAlgorithmDer } from '../x509/certificate-builder.js';
+import { describePublicKey } from '../x509/public-key.js';
+import { badSignatures, RequestProcessor, type BatchSpec, type ProcessedRequest, type RequestItem } from './batch/request-processor.js';
+import { WorkerPool } from './batch/worker-pool.js';
+import { openIssuingCa, type IssuingCa } from './issuing-ca.js';
 import type { OperationContext } from './operation-context.js';
-import { applyProfile } from './profiles/apply-profile.js';
+import { validityWindow } from './profiles/apply-profile.js';
 import { builtinProfile } from './profiles/builtin-profiles.js';
 import type { CertificateProfile } from './profiles/certificate-profile.js';
 import { randomSerial } from './serial-number.js';
@@ -21,8 +23,20 @@ export interface BatchIssueInput {
   profile: string | CertificateProfile;
   csrs: Array<{ csr: Uint8Array | string; source?: string }>;
   validity?: string;
-  /** Called after each certificate is signed. */
+  /** Called after each chunk is signed. */
   onProgress?: (done: number, total: number) => void;
+}
+
+export interface IssuedCertificate {
+  caId: string;
+  serial: string;
+  subject: string;
+  sans: string[];
+  profile: string;
+  notBefore: string;
+  notAfter: string;
+  fingerprintSha256: string;
+  certificatePem: string;
 }
 
 export interface BatchIssueResult {
@@ -33,48 +47,118 @@ export interface BatchIssueResult {
   rejected: Array<{ source: string; code: string; message: string }>;
 }
 
+const CHUNK = 1000;
+/** Below this many requests threads cost more than they save. */
+const INLINE_LIMIT = 256;
+
+type BatchSigner = Signer & { signMany?: (items: Uint8Array[]) => Promise<Uint8Array[]> };
+interface Signed { tbs: Uint8Array; signature: Uint8Array; serial: string; subject: string; sans: string[] }
+
 /**
- * Issues many certificates in one sitting: the CA key is opened once, every request is checked
- * against the profile, and all certificates are stored with one audit entry in one transaction.
+ * Issues many certificates in one sitting. The CA key is opened once; requests are verified,
+ * checked against the profile and rendered from a pre-encoded template (byte-identical to the
+ * library-built TBSCertificate) on worker threads; a software key signs there too, a token signs
+ * on its one session queue and each of its signatures is verified before anything is stored. All
+ * certificates are stored with one audit entry in one transaction.
  */
-export async function issueBatch(ctx: OperationContext, input: BatchIssueInput): Promise<BatchIssueResult> {
+export async function issueBatch(ctx: OperationContext, input: BatchIssueInput, audit: { action: string; single?: boolean } = { action: 'cert.issue-batch' }): Promise<BatchIssueResult> {
   const profile = typeof input.profile === 'string' ? builtinProfile(input.profile) : input.profile;
   if (profile.kind === 'ca') throw new ColdrootError('PROFILE_NOT_FOR_LEAF', `Profile '${profile.name}' is for CA certificates`, 'Create CAs with: coldroot ca create-intermediate');
   const issuer = await openIssuingCa(ctx, input.caId, input.secret);
-  const issued: Array<IssuedCertificate & { der: Uint8Array }> = [];
+  let signed: Signed[];
   const rejected: BatchIssueResult['rejected'] = [];
-  const serials = new Set<string>();
+  let notBefore: string;
+  let notAfter: string;
   try {
     const facts = { keyIdentifier: issuer.keyIdentifier, notAfter: issuer.notAfter, pathLen: issuer.ca.pathLen, crlUrl: issuer.ca.crlUrl, ocspUrl: issuer.ca.ocspUrl, caIssuersUrl: issuer.ca.caIssuersUrl };
-    for (const [i, item] of input.csrs.entries()) {
-      const source = item.source ?? `#${i + 1}`;
-      try {
-        const csr = readCsr(item.csr, source);
-        const plan = applyProfile(profile, { subject: csr.subject, commonNames: commonNamesOf(csr.subject), keyType: csr.keyType, keyIdentifier: csr.keyIdentifier, sans: csr.sans, requestsCa: csr.requestsCa }, facts, ctx.now(), { validity: input.validity });
-        let serial = randomSerial();
-        while (serials.has(serial.hex) || serialExists(ctx.store.db, issuer.ca.id, serial.hex)) serial = randomSerial();
-        serials.add(serial.hex);
-        const der = await buildCertificate({ serial: serial.bytes, issuer: issuer.subjectDer, subject: csr.subjectDer, notBefore: plan.notBefore, notAfter: plan.notAfter, spki: csr.spki, extensions: plan.extensions }, issuer.signer, issuer.ca.publicKeySpki);
-        const info = describeCertificate(der);
-        issued.push({ caId: issuer.ca.id, serial: serial.hex, subject: info.subject, sans: info.sans, profile: profile.name, notBefore: info.notBefore, notAfter: info.notAfter, fingerprintSha256: info.fingerprintSha256, certificatePem: toPem(der, 'CERTIFICATE'), der });
-      } catch (e) {
-        if (!isColdrootError(e) || e.kind !== 'input') throw e;
-        rejected.push({ source, code: e.code, message: e.message });
-      }
-      input.onProgress?.(i + 1, input.csrs.length);
-    }
+    const window = validityWindow(profile, facts, ctx.now(), input.validity);
+    notBefore = window.notBefore.toISOString();
+    notAfter = window.notAfter.toISOString();
+    const info = keyAlgorithmInfo(issuer.signer.algorithm);
+    const spec: BatchSpec = { profile, facts: { ...facts, notAfter: facts.notAfter.toISOString() }, issuerName: issuer.subjectDer, notBefore, notAfter, signatureAlgorithm: signatureAlgorithmDer(issuer.signer), hash: info.hash };
+    const serials = new Set<string>();
+    const items: RequestItem[] = input.csrs.map((c, i) => {
+      let s = randomSerial();
+      while (serials.has(s.hex) || serialExists(ctx.store.db, issuer.ca.id, s.hex)) s = randomSerial();
+      serials.add(s.hex);
+      return { csr: c.csr, source: c.source ?? `#${i + 1}`, serial: s.bytes };
+    });
+    signed = await signAll(issuer, spec, items, input.onProgress, (r) => {
+      if (r.kind === 'failure' || audit.single) throw new ColdrootError(r.code, r.message, hintFor(r.code), r.kind);
+      rejected.push({ source: r.source, code: r.code, message: r.message });
+    });
   } finally {
     await issuer.signer.close();
   }
+  const alg = signatureAlgorithmDer(issuer.signer);
+  const issued = signed.map((s) => {
+    const der = assembleSigned(s.tbs, alg, s.signature);
+    return { der, serial: s.serial, subject: s.subject, sans: s.sans, fingerprintSha256: createHash('sha256').update(der).digest('hex') };
+  });
   if (issued.length) {
     const at = ctx.now().toISOString();
     ctx.store.transaction(() => {
       for (const c of issued) {
-        insertCertificate(ctx.store.db, { caId: c.caId, serial: c.serial, profile: c.profile, subject: c.subject, sans: c.sans, notBefore: c.notBefore, notAfter: c.notAfter, fingerprintSha256: c.fingerprintSha256, der: c.der, status: 'good', revokedAt: null, revocationReason: null, issuedAt: at });
+        insertCertificate(ctx.store.db, { caId: issuer.ca.id, serial: c.serial, profile: profile.name, subject: c.subject, sans: c.sans, notBefore, notAfter, fingerprintSha256: c.fingerprintSha256, der: c.der, status: 'good', revokedAt: null, revocationReason: null, issuedAt: at });
       }
       const serialsHash = createHash('sha256').update(issued.map((c) => c.serial).join('\n')).digest('hex');
-      ctx.store.audit.append({ actor: ctx.operator, role: ctx.role ?? null, action: 'cert.issue-batch', inputs: { serials: serialsHash, profile: profile.name }, outcome: 'ok', details: { caId: issuer.ca.id, profile: profile.name, issued: issued.length, rejected: rejected.length, serialsSha256: serialsHash } }, ctx.now());
+      const details = audit.single ? { caId: issuer.ca.id, serial: issued[0].serial, profile: profile.name } : { caId: issuer.ca.id, profile: profile.name, issued: issued.length, rejected: rejected.length, serialsSha256: serialsHash };
+      ctx.store.audit.append({ actor: ctx.operator, role: ctx.role ?? null, action: audit.action, inputs: { serials: serialsHash, profile: profile.name }, outcome: 'ok', details }, ctx.now());
     });
   }
-  return { caId: issuer.ca.id, profile: profile.name, issued: issued.map(({ der: _der, ...c }) => c), rejected };
+  return {
+    caId: issuer.ca.id,
+    profile: profile.name,
+    issued: issued.map((c) => ({ caId: issuer.ca.id, serial: c.serial, subject: c.subject, sans: c.sans, profile: profile.name, notBefore, notAfter, fingerprintSha256: c.fingerprintSha256, certificatePem: toPem(c.der, 'CERTIFICATE') })),
+    rejected,
+  };
+}
+
+function hintFor(code: string): string {
+  return code === 'INTERNAL_ERROR' ? 'This is a Coldroot fault; report it' : 'Fix the request and submit it again';
+}
+
+/** Runs requests through the processor (inline or on threads) and the key; returns what was signed, in order. */
+async function signAll(issuer: IssuingCa, spec: BatchSpec, items: RequestItem[], onProgress: BatchIssueInput['onProgress'], onRejected: (r: Extract<ProcessedRequest, { ok: false }>) => void): Promise<Signed[]> {
+  const signer = issuer.signer as BatchSigner;
+  const softwareKey = signer instanceof SoftwareSigner ? signer.keyForWorkerThreads() : null;
+  const signatureOid = keyAlgorithmInfo(signer.algorithm).signatureOid;
+  const issuerKey = describePublicKey(issuer.ca.publicKeySpki).key;
+  const pool = items.length > INLINE_LIMIT ? new WorkerPool<{ process?: RequestItem[]; verify?: { tbs: Uint8Array[]; signatures: Uint8Array[] } }, unknown>(new URL('./batch/issue-worker.ts', import.meta.url), { spec, key: softwareKey, signatureOid, issuerKey }) : null;
+  const inline = pool ? null : new RequestProcessor(spec, softwareKey);
+  const out: Signed[] = [];
+  const checks: Array<Promise<void>> = [];
+  try {
+    const chunks: Array<Promise<ProcessedRequest[]>> = [];
+    for (let i = 0; i < items.length; i += CHUNK) {
+      const slice = items.slice(i, i + CHUNK);
+      chunks.push(pool ? (pool.run({ process: slice }) as Promise<ProcessedRequest[]>) : Promise.resolve(inline!.process(slice)));
+    }
+    let done = 0;
+    for (const [k, chunk] of chunks.entries()) {
+      const results = await chunk;
+      const ok: Array<Extract<ProcessedRequest, { ok: true }> & { serial: string }> = [];
+      results.forEach((r, j) => {
+        if (r.ok) ok.push({ ...r, serial: Buffer.from(items[k * CHUNK + j].serial).toString('hex').replace(/^0/, '') });
+        else onRejected(r);
+      });
+      if (!softwareKey) {
+        // A token signs on its single session; its output is verified (on the threads when there are some).
+        const tbs = ok.map((r) => r.tbs);
+        const sigs = signer.signMany ? await signer.signMany(tbs) : await Promise.all(tbs.map((t) => signer.sign(t)));
+        ok.forEach((r, j) => { r.signature = sigs[j]; });
+        const verdict = pool ? (pool.run({ verify: { tbs, signatures: sigs } }) as Promise<number[]>) : Promise.resolve(badSignatures(signatureOid, issuerKey, tbs, sigs));
+        checks.push(verdict.then((bad) => {
+          if (bad.length) throw new ColdrootError('SIGNATURE_CHECK_FAILED', `${bad.length} signatures made by ${signer.keyUri} do not verify with the CA's public key`, 'The token malfunctioned or holds another key; nothing was stored', 'failure');
+        }));
+      }
+      for (const r of ok) out.push({ tbs: r.tbs, signature: r.signature!, serial: r.serial, subject: r.subject, sans: r.sans });
+      done += results.length;
+      onProgress?.(done, items.length);
+    }
+    await Promise.all(checks);
+  } finally {
+    await pool?.close();
+  }
+  return out;
 }

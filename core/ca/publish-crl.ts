@@ -45,7 +45,7 @@ export async function publishCrl(ctx: OperationContext, input: CrlInput): Promis
       }
     }
     const alg = signatureAlgorithmDer(issuer.signer);
-    const tbs = encodeTbsCertList({ issuer: issuer.subjectDer, authorityKeyId: issuer.keyIdentifier, crlNumber, thisUpdate, nextUpdate }, alg, entries());
+    const tbs = Buffer.concat(encodeTbsCertList({ issuer: issuer.subjectDer, authorityKeyId: issuer.keyIdentifier, crlNumber, thisUpdate, nextUpdate }, alg, entries()));
     const der = assembleSigned(tbs, alg, await signAndVerify(tbs, issuer.signer, issuer.ca.publicKeySpki));
     ctx.store.transaction(() => {
       if (!advanceCrlNumber(ctx.store.db, issuer.ca.id, issuer.ca.crlNumber, crlNumber)) {

@@ -35,6 +35,12 @@ export class SoftwareSigner implements Signer {
     return new Uint8Array(nodeSign(this.#hash, data, { key: this.#key, dsaEncoding: 'der' }));
   }
 
+  /** The key itself, only to hand to this process's own worker threads for batch signing. */
+  keyForWorkerThreads(): KeyObject {
+    if (!this.#key) throw new ColdrootError('SIGNER_CLOSED', `Key ${this.keyUri} was closed`, 'Open the key again before signing', 'failure');
+    return this.#key;
+  }
+
   async signMany(items: Uint8Array[]): Promise<Uint8Array[]> {
     return items.map((d) => this.signSync(d));
   }

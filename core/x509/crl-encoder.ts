@@ -1,7 +1,7 @@
-import 'reflect-metadata';
-import { Time } from '@peculiar/asn1-x509';
 import { encodeDer } from './asn1.js';
-import { concatBytes, derOid, derSequence, derTlv, derUnsignedInteger } from './der-writer.js';
+import { ByteSink } from './byte-sink.js';
+import { concatBytes, derLength, derOid, derSequence, derTlv, derUnsignedInteger } from './der-writer.js';
+import { derTime } from './der-time.js';
 import { authorityKeyIdentifierExtension } from './extensions.js';
 
 export interface CrlEntry {
@@ -22,9 +22,7 @@ export interface CrlContent {
 const REASON_OID = derOid('2.5.29.21');
 const CRL_NUMBER_OID = derOid('2.5.29.20');
 
-function timeDer(d: Date): Uint8Array {
-  return encodeDer(new Time(d));
-}
+const timeDer = derTime;
 
 function integerFromNumber(n: number): Uint8Array {
   const hex = n.toString(16);
@@ -40,16 +38,20 @@ export function encodeCrlEntry(e: CrlEntry): Uint8Array {
   return derSequence(parts);
 }
 
-/** TBSCertList (v2) with CRL Number and AKI extensions; entries are encoded one at a time. */
-export function encodeTbsCertList(c: CrlContent, signatureAlgorithm: Uint8Array, entries: Iterable<CrlEntry>): Uint8Array {
-  const encoded: Uint8Array[] = [];
-  for (const e of entries) encoded.push(encodeCrlEntry(e));
+/**
+ * TBSCertList (v2) with CRL Number and AKI extensions. Entries stream from the iterable into
+ * large chunks: a 1,000,000-entry CRL is about 50 MB of DER and no per-entry objects are kept.
+ * Returns the TBS as the list of its pieces (hash or concatenate them).
+ */
+export function encodeTbsCertList(c: CrlContent, signatureAlgorithm: Uint8Array, entries: Iterable<CrlEntry>): Uint8Array[] {
+  const sink = new ByteSink();
+  for (const e of entries) sink.write(encodeCrlEntry(e));
   const extensions = derTlv(0xa0, derSequence([
     encodeDer(authorityKeyIdentifierExtension(c.authorityKeyId)),
     derSequence([CRL_NUMBER_OID, derTlv(0x04, integerFromNumber(c.crlNumber))]),
   ]));
-  const parts = [Uint8Array.of(0x02, 0x01, 0x01), signatureAlgorithm, c.issuer, timeDer(c.thisUpdate), timeDer(c.nextUpdate)];
-  if (encoded.length) parts.push(derSequence(encoded));
-  parts.push(extensions);
-  return derTlv(0x30, concatBytes(parts));
+  const head = concatBytes([Uint8Array.of(0x02, 0x01, 0x01), signatureAlgorithm, c.issuer, timeDer(c.thisUpdate), timeDer(c.nextUpdate)]);
+  const revoked = sink.length ? [Uint8Array.of(0x30), derLength(sink.length), ...sink.parts()] : [];
+  const bodyLength = head.length + revoked.reduce((n, p) => n + p.length, 0) + extensions.length;
+  return [Uint8Array.of(0x30), derLength(bodyLength), head, ...revoked, extensions];
 }

@@ -66,8 +66,8 @@ function checkSans(profile: CertificateProfile, req: SubjectRequest): void {
   }
 }
 
-/** Validity window and extensions for a certificate under `profile`, after enforcing its rules. */
-export function applyProfile(profile: CertificateProfile, req: SubjectRequest, issuer: IssuerFacts, now: Date, opts: ProfileOptions = {}): { notBefore: Date; notAfter: Date; extensions: Extension[] } {
+/** Enforces the profile's rules on one request (key type, CA flag, SANs, CN rule). */
+export function checkRequest(profile: CertificateProfile, req: SubjectRequest): void {
   if (!profile.allowedKeyTypes.includes(req.keyType as never)) {
     reject('KEY_TYPE_NOT_ALLOWED', `Profile '${profile.name}' does not allow ${req.keyType} keys`, `Allowed: ${profile.allowedKeyTypes.join(', ')}`);
   }
@@ -75,8 +75,10 @@ export function applyProfile(profile: CertificateProfile, req: SubjectRequest, i
     reject('CA_NOT_ALLOWED', `The request for '${req.subject}' asks for CA:TRUE, which profile '${profile.name}' (a leaf profile) never grants`, 'Remove basicConstraints CA:TRUE from the CSR, or create a CA with: coldroot ca create-intermediate');
   }
   checkSans(profile, req);
+}
 
-  const validity = opts.validity ?? profile.validity.default;
+/** notBefore (now, whole seconds) and notAfter (requested or default validity, capped by the issuer's). */
+export function validityWindow(profile: CertificateProfile, issuer: IssuerFacts, now: Date, validity = profile.validity.default): { notBefore: Date; notAfter: Date } {
   if (!/^[1-9][0-9]*[hd]$/.test(validity)) reject('BAD_VALIDITY', `Validity '${validity}' is not a duration`, "Write it as hours or days: '24h', '365d'");
   if (durationMs(validity) > durationMs(profile.validity.max)) {
     reject('VALIDITY_TOO_LONG', `Validity ${validity} exceeds the maximum ${profile.validity.max} of profile '${profile.name}'`, `Request at most ${profile.validity.max}`);
@@ -84,7 +86,16 @@ export function applyProfile(profile: CertificateProfile, req: SubjectRequest, i
   const notBefore = new Date(Math.floor(now.getTime() / 1000) * 1000);
   let notAfter = new Date(notBefore.getTime() + durationMs(validity) - 1000);
   if (issuer.notAfter && notAfter > issuer.notAfter) notAfter = issuer.notAfter; // never outlive the issuer
+  return { notBefore, notAfter };
+}
 
+/** True when a SAN must be marked critical: the subject is empty (RFC 5280 §4.2.1.6). */
+export function sanCritical(req: Pick<SubjectRequest, 'subject' | 'commonNames'>): boolean {
+  return req.commonNames.length === 0 && req.subject === '';
+}
+
+/** The extensions, in their fixed order, of a certificate under `profile` for this request. */
+export function profileExtensions(profile: CertificateProfile, req: SubjectRequest, issuer: IssuerFacts, opts: ProfileOptions = {}): Extension[] {
   const ext: Extension[] = [];
   if (profile.kind === 'ca') {
     let pathLen = opts.pathLength !== undefined ? opts.pathLength : profile.pathLength ?? null;
@@ -104,12 +115,22 @@ export function applyProfile(profile: CertificateProfile, req: SubjectRequest, i
   if (profile.extendedKeyUsage?.length) ext.push(extendedKeyUsageExtension(profile.extendedKeyUsage));
   ext.push(subjectKeyIdentifierExtension(req.keyIdentifier));
   if (issuer.keyIdentifier) ext.push(authorityKeyIdentifierExtension(issuer.keyIdentifier));
-  const hasSans = Object.values(req.sans).some((v) => v && v.length);
-  if (hasSans) ext.push(subjectAltNameExtension(req.sans, req.commonNames.length === 0 && req.subject === ''));
+  if (hasAnySan(req.sans)) ext.push(subjectAltNameExtension(req.sans, sanCritical(req)));
   if (issuer.keyIdentifier) {
     if (issuer.crlUrl) ext.push(crlDistributionPointsExtension(issuer.crlUrl));
     if (issuer.ocspUrl || issuer.caIssuersUrl) ext.push(authorityInfoAccessExtension(issuer.ocspUrl, issuer.caIssuersUrl));
   }
   if (profile.ocspNoCheck) ext.push(ocspNoCheckExtension());
-  return { notBefore, notAfter, extensions: ext };
+  return ext;
+}
+
+export function hasAnySan(sans: SubjectAltNames): boolean {
+  return Object.values(sans).some((v) => v && v.length);
+}
+
+/** Validity window and extensions for a certificate under `profile`, after enforcing its rules. */
+export function applyProfile(profile: CertificateProfile, req: SubjectRequest, issuer: IssuerFacts, now: Date, opts: ProfileOptions = {}): { notBefore: Date; notAfter: Date; extensions: Extension[] } {
+  checkRequest(profile, req);
+  const { notBefore, notAfter } = validityWindow(profile, issuer, now, opts.validity);
+  return { notBefore, notAfter, extensions: profileExtensions(profile, req, issuer, opts) };
 }
