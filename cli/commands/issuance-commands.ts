@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { writeNewFile } from '../../core/api/console-service.js';
 import { readProfileFile } from '../../core/ca/profiles/certificate-profile.js';
 import { ColdrootError } from '../../core/errors.js';
+import { toPem } from '../../core/x509/asn1.js';
 import { caKeySecret, globals, withConsole } from '../console-session.js';
 import { emit } from '../output.js';
 
@@ -49,10 +50,10 @@ export function issuanceCommands(): Command[] {
     .action(async (o: SecretOpts & { ca: string; out: string; der?: boolean; nextUpdateHours: number }, cmd: Command) => {
       const r = await withConsole(cmd, async (svc) => {
         const c = await svc.publishCrl({ caId: o.ca, secret: await caKeySecret(svc, o.ca, o), nextUpdateHours: o.nextUpdateHours });
-        writeNewFile(o.out, o.der ? c.der : c.pem);
+        writeNewFile(o.out, o.der ? c.der : toPem(c.der, 'X509 CRL'));
         return c;
       });
-      const { der: _der, pem: _pem, ...summary } = r;
+      const { der: _der, ...summary } = r;
       emit(globals(cmd), { ...summary, out: o.out }, () => `CRL #${r.crlNumber} of ${r.caId}: ${r.revokedCount} revoked, next update ${r.nextUpdate}; written to ${o.out}`);
     });
 

@@ -2,7 +2,6 @@ import { ColdrootError } from '../errors.js';
 import type { KeySecret } from '../keys/key-spec.js';
 import { advanceCrlNumber } from '../store/ca-repository.js';
 import { iterateRevoked } from '../store/certificate-repository.js';
-import { toPem } from '../x509/asn1.js';
 import { assembleSigned, signAndVerify, signatureAlgorithmDer } from '../x509/certificate-builder.js';
 import { encodeTbsCertList, type CrlEntry } from '../x509/crl-encoder.js';
 import { openIssuingCa } from './issuing-ca.js';
@@ -23,7 +22,6 @@ export interface PublishedCrl {
   nextUpdate: string;
   revokedCount: number;
   der: Uint8Array;
-  pem: string;
 }
 
 /** Signs a full CRL of every revoked certificate of the CA, with the next CRL number. */
@@ -54,7 +52,7 @@ export async function publishCrl(ctx: OperationContext, input: CrlInput): Promis
       ctx.store.db.prepare('INSERT INTO crls (ca_id, crl_number, this_update, next_update, der) VALUES (?, ?, ?, ?, ?)').run(issuer.ca.id, crlNumber, thisUpdate.toISOString(), nextUpdate.toISOString(), Buffer.from(der));
       ctx.store.audit.append({ actor: ctx.operator, role: ctx.role ?? null, action: 'crl.publish', inputs: {}, outcome: 'ok', details: { caId: issuer.ca.id, crlNumber, revokedCount } }, ctx.now());
     });
-    return { caId: issuer.ca.id, crlNumber, thisUpdate: thisUpdate.toISOString(), nextUpdate: nextUpdate.toISOString(), revokedCount, der, pem: toPem(der, 'X509 CRL') };
+    return { caId: issuer.ca.id, crlNumber, thisUpdate: thisUpdate.toISOString(), nextUpdate: nextUpdate.toISOString(), revokedCount, der };
   } finally {
     await issuer.signer.close();
   }

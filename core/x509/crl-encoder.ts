@@ -19,7 +19,6 @@ export interface CrlContent {
   nextUpdate: Date;
 }
 
-const REASON_OID = derOid('2.5.29.21');
 const CRL_NUMBER_OID = derOid('2.5.29.20');
 
 const timeDer = derTime;
@@ -29,13 +28,32 @@ function integerFromNumber(n: number): Uint8Array {
   return derUnsignedInteger(Buffer.from(hex.length % 2 ? `0${hex}` : hex, 'hex'));
 }
 
+const REASON_PREFIX = Uint8Array.of(0x30, 0x0c, 0x30, 0x0a, 0x06, 0x03, 0x55, 0x1d, 0x15, 0x04, 0x03, 0x0a, 0x01);
+
+/** One revokedCertificates entry, written straight into bytes (no intermediate objects). */
 export function encodeCrlEntry(e: CrlEntry): Uint8Array {
   const hex = e.serialHex.length % 2 ? `0${e.serialHex}` : e.serialHex;
-  const parts = [derUnsignedInteger(Buffer.from(hex, 'hex')), timeDer(e.revokedAt)];
+  const magnitude = Buffer.from(hex, 'hex');
+  const pad = magnitude[0] & 0x80 ? 1 : 0;
+  const time = timeDer(e.revokedAt);
+  const serialLen = magnitude.length + pad;
+  const bodyLen = 2 + serialLen + time.length + (e.reasonCode !== 0 ? REASON_PREFIX.length + 1 : 0);
+  const out = new Uint8Array(2 + bodyLen);
+  let p = 0;
+  out[p++] = 0x30;
+  out[p++] = bodyLen; // entries are always < 128 bytes (serial ≤ 21, time ≤ 17, reason 14)
+  out[p++] = 0x02;
+  out[p++] = serialLen;
+  if (pad) out[p++] = 0;
+  out.set(magnitude, p);
+  p += magnitude.length;
+  out.set(time, p);
+  p += time.length;
   if (e.reasonCode !== 0) {
-    parts.push(derSequence([derSequence([REASON_OID, derTlv(0x04, derTlv(0x0a, Uint8Array.of(e.reasonCode)))])]));
+    out.set(REASON_PREFIX, p);
+    out[p + REASON_PREFIX.length] = e.reasonCode;
   }
-  return derSequence(parts);
+  return out;
 }
 
 /**

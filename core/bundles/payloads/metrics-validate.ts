@@ -1,0 +1,222 @@
+import { HOST, MAP_KEY, MAX_COUNT, MAX_MAP_KEYS, METRIC_FIELDS } from './metrics-schema.js';
+
+/**
+ * A validated sample as stored: the METRIC_FIELDS in order, with `t` as Unix seconds and the
+ * count maps as compact JSON text. Slots 0 and 1 (host, cert) are overwritten by the importer with
+ * the series and bundle row ids, so a row is bound to the INSERT without copying.
+ */
+export type MetricRow = unknown[];
+
+/** A failed check, as text for the caller to prefix with the file and line. */
+export class SampleError {
+  constructor(readonly message: string) {}
+}
+
+const FIELD_COUNT = METRIC_FIELDS.length;
+const KNOWN = new Set<string>(METRIC_FIELDS);
+const CERT = /^[0-9a-f]{64}$/;
+
+/** A canonical decimal whole number (no sign, no leading zero), or -1. */
+function uint(v: string): number {
+  const n = v.length;
+  if (n === 0 || n > 16 || (n > 1 && v.charCodeAt(0) === 48)) return -1;
+  let x = 0;
+  for (let i = 0; i < n; i++) {
+    const c = v.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    x = x * 10 + c;
+  }
+  return x;
+}
+const DECIMAL = /^(?:0|[1-9][0-9]{0,15})(?:\.[0-9]{1,9})?$/;
+
+// The sum of the last map checked; a module slot instead of a tuple keeps the hot path allocation-free.
+let mapSum = 0;
+
+function isCount(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+}
+
+function isReal(v: unknown, max: number): v is number {
+  return typeof v === 'number' && v >= 0 && v <= max;
+}
+
+function mapFromJson(m: unknown, field: string): string | SampleError {
+  if (typeof m !== 'object' || m === null || Array.isArray(m)) return new SampleError(`${field} must be an object of counts`);
+  let json = '{';
+  let n = 0;
+  mapSum = 0;
+  for (const k in m) {
+    const v = (m as Record<string, unknown>)[k];
+    if (++n > MAX_MAP_KEYS) return new SampleError(`${field} has more than ${MAX_MAP_KEYS} keys`);
+    if (!MAP_KEY.test(k)) return new SampleError(`${field} key ${JSON.stringify(k)} is not a plain name`);
+    if (!isCount(v)) return new SampleError(`${field}.${k} must be a whole number >= 0`);
+    mapSum += v;
+    json += n === 1 ? `"${k}":${v}` : `,"${k}":${v}`;
+  }
+  return `${json}}`;
+}
+
+function mapFromCsv(text: string, field: string): string | SampleError {
+  mapSum = 0;
+  if (text === '') return '{}';
+  const parts = text.split(';');
+  if (parts.length > MAX_MAP_KEYS) return new SampleError(`${field} has more than ${MAX_MAP_KEYS} keys`);
+  let json = '{';
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i];
+    const eq = p.indexOf('=');
+    const k = eq < 0 ? p : p.slice(0, eq);
+    if (!MAP_KEY.test(k)) return new SampleError(`${field} key ${JSON.stringify(k)} is not a plain name`);
+    for (let j = 0; j < i; j++) if (parts[j].startsWith(`${k}=`)) return new SampleError(`${field} names ${k} twice`);
+    const n = eq < 0 ? -1 : uint(p.slice(eq + 1));
+    if (n < 0) return new SampleError(`${field}.${k} must be a whole number >= 0`);
+    if (n > MAX_COUNT) return new SampleError(`${field}.${k} is too large`);
+    mapSum += n;
+    json += i === 0 ? `"${k}":${n}` : `,"${k}":${n}`;
+  }
+  return `${json}}`;
+}
+
+const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+let lastTime = '';
+let lastSeconds = 0;
+
+function digits(s: string, from: number, n: number): number {
+  let v = 0;
+  for (let i = from; i < from + n; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  return v;
+}
+
+/** 'YYYY-MM-DDTHH:MM:SSZ' to Unix seconds, refusing impossible dates (Date.parse would roll them over). */
+function time(t: unknown): number | SampleError {
+  if (t === lastTime) return lastSeconds;
+  if (typeof t !== 'string' || t.length !== 20 || t[4] !== '-' || t[7] !== '-' || t[10] !== 'T' || t[13] !== ':' || t[16] !== ':' || t[19] !== 'Z') {
+    return new SampleError('t must be a UTC time such as 2026-01-05T00:05:00Z');
+  }
+  const y = digits(t, 0, 4), mo = digits(t, 5, 2), d = digits(t, 8, 2), h = digits(t, 11, 2), mi = digits(t, 14, 2), sec = digits(t, 17, 2);
+  const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+  if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > DAYS[mo - 1] + (mo === 2 && leap ? 1 : 0) || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59) {
+    return new SampleError(`t ${t} is not a real date`);
+  }
+  lastTime = t;
+  lastSeconds = Date.UTC(y, mo - 1, d, h, mi, sec) / 1000;
+  return lastSeconds;
+}
+
+/** Cross-field rules, on a row whose fields are each valid. */
+function consistency(row: MetricRow, failedBySum: number, protocolsSum: number, ciphersSum: number): SampleError | null {
+  const attempted = row[4] as number, succeeded = row[5] as number, failed = row[6] as number;
+  if (succeeded + failed > attempted) return new SampleError('hs_succeeded + hs_failed exceeds hs_attempted');
+  if (failedBySum !== failed) return new SampleError('hs_failed_by does not sum to hs_failed');
+  if (protocolsSum > succeeded) return new SampleError('protocols sum to more than hs_succeeded');
+  if (ciphersSum > succeeded) return new SampleError('ciphers sum to more than hs_succeeded');
+  const p50 = row[8], p95 = row[9];
+  if ((p50 === null) !== (p95 === null)) return new SampleError('hs_p50_ms and hs_p95_ms are both null or both numbers');
+  if (p50 !== null && (p50 as number) > (p95 as number)) return new SampleError('hs_p50_ms exceeds hs_p95_ms');
+  if ((row[13] as number) > (row[12] as number)) return new SampleError('client_ips_new exceeds client_ips_distinct');
+  return null;
+}
+
+/** Checks one parsed NDJSON value against coldroot.metrics.v1 (strict: every field, nothing else). */
+export function sampleFromJson(o: unknown): MetricRow | SampleError {
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) return new SampleError('a sample must be a JSON object');
+  const s = o as Record<string, unknown>;
+  let n = 0;
+  for (const k in s) {
+    if (!KNOWN.has(k)) return new SampleError(`unknown field ${JSON.stringify(k)}`);
+    n++;
+  }
+  if (n !== FIELD_COUNT) return new SampleError(`missing field ${METRIC_FIELDS.find((f) => !(f in s))}`);
+  if (typeof s.host !== 'string' || !HOST.test(s.host)) return new SampleError('host must be a host name');
+  if (typeof s.cert !== 'string' || !CERT.test(s.cert)) return new SampleError('cert must be 64 lowercase hex digits');
+  const t = time(s.t);
+  if (t instanceof SampleError) return t;
+  if (!isCount(s.interval_s) || s.interval_s < 1 || s.interval_s > 86_400) return new SampleError('interval_s must be 1..86400');
+  for (const f of ['hs_attempted', 'hs_succeeded', 'hs_failed', 'client_ips_distinct', 'client_ips_new', 'net_rx_bytes', 'net_tx_bytes'] as const) {
+    if (!isCount(s[f])) return new SampleError(`${f} must be a whole number >= 0`);
+  }
+  for (const f of ['hs_p50_ms', 'hs_p95_ms'] as const) {
+    if (s[f] !== null && !isReal(s[f], 3_600_000)) return new SampleError(`${f} must be null or milliseconds (0..3600000)`);
+  }
+  if (!isReal(s.cpu_pct, 100)) return new SampleError('cpu_pct must be 0..100');
+  if (!isReal(s.mem_pct, 100)) return new SampleError('mem_pct must be 0..100');
+  const failedBy = mapFromJson(s.hs_failed_by, 'hs_failed_by');
+  if (failedBy instanceof SampleError) return failedBy;
+  const failedBySum = mapSum;
+  const protocols = mapFromJson(s.protocols, 'protocols');
+  if (protocols instanceof SampleError) return protocols;
+  const protocolsSum = mapSum;
+  const ciphers = mapFromJson(s.ciphers, 'ciphers');
+  if (ciphers instanceof SampleError) return ciphers;
+  const ciphersSum = mapSum;
+  const certErrors = mapFromJson(s.cert_validation_errors, 'cert_validation_errors');
+  if (certErrors instanceof SampleError) return certErrors;
+  const row: MetricRow = [
+    s.host, s.cert, t, s.interval_s, s.hs_attempted, s.hs_succeeded, s.hs_failed, failedBy, s.hs_p50_ms, s.hs_p95_ms,
+    protocols, ciphers, s.client_ips_distinct, s.client_ips_new, s.cpu_pct, s.mem_pct, s.net_rx_bytes, s.net_tx_bytes, certErrors,
+  ];
+  return consistency(row, failedBySum, protocolsSum, ciphersSum) ?? row;
+}
+
+export const CSV_HEADER = METRIC_FIELDS.join(',');
+const COUNT_COLUMNS = [3, 4, 5, 6, 12, 13, 16, 17] as const;
+const REAL_COLUMNS = [[8, 3_600_000, true], [9, 3_600_000, true], [14, 100, false], [15, 100, false]] as const;
+
+function csvCount(v: string, f: string): number | SampleError {
+  const n = uint(v);
+  if (n < 0) return new SampleError(`${f} must be a whole number >= 0`);
+  return n > MAX_COUNT ? new SampleError(`${f} is too large`) : n;
+}
+
+function csvReal(v: string, f: string, max: number, nullable: boolean): number | null | SampleError {
+  if (v === '' && nullable) return null;
+  if (!DECIMAL.test(v)) return new SampleError(`${f} must be a decimal number${nullable ? ' or empty' : ''}`);
+  const n = Number(v);
+  return n > max ? new SampleError(`${f} must be at most ${max}`) : n;
+}
+
+/** Checks one CSV data row (fields in METRIC_FIELDS order; count maps as key=n;key=n). */
+export function sampleFromCsv(line: string): MetricRow | SampleError {
+  const c = line.split(',');
+  if (c.length !== FIELD_COUNT) return new SampleError(`${c.length} fields; coldroot.metrics.v1 rows have ${FIELD_COUNT}`);
+  if (!HOST.test(c[0])) return new SampleError('host must be a host name');
+  if (!CERT.test(c[1])) return new SampleError('cert must be 64 lowercase hex digits');
+  const t = time(c[2]);
+  if (t instanceof SampleError) return t;
+  const row: MetricRow = new Array(FIELD_COUNT);
+  row[0] = c[0];
+  row[1] = c[1];
+  row[2] = t;
+  for (const i of COUNT_COLUMNS) {
+    const n = csvCount(c[i], METRIC_FIELDS[i]);
+    if (n instanceof SampleError) return n;
+    row[i] = n;
+  }
+  if ((row[3] as number) < 1 || (row[3] as number) > 86_400) return new SampleError('interval_s must be 1..86400');
+  for (const [i, max, nullable] of REAL_COLUMNS) {
+    const n = csvReal(c[i], METRIC_FIELDS[i], max, nullable);
+    if (n instanceof SampleError) return n;
+    row[i] = n;
+  }
+  const failedBy = mapFromCsv(c[7], 'hs_failed_by');
+  if (failedBy instanceof SampleError) return failedBy;
+  const failedBySum = mapSum;
+  const protocols = mapFromCsv(c[10], 'protocols');
+  if (protocols instanceof SampleError) return protocols;
+  const protocolsSum = mapSum;
+  const ciphers = mapFromCsv(c[11], 'ciphers');
+  if (ciphers instanceof SampleError) return ciphers;
+  const ciphersSum = mapSum;
+  const certErrors = mapFromCsv(c[18], 'cert_validation_errors');
+  if (certErrors instanceof SampleError) return certErrors;
+  row[7] = failedBy;
+  row[10] = protocols;
+  row[11] = ciphers;
+  row[18] = certErrors;
+  return consistency(row, failedBySum, protocolsSum, ciphersSum) ?? row;
+}
