@@ -43,7 +43,7 @@ export class BundleRejection extends ColdrootError {
   readonly check: BundleCheck;
   override readonly code: BundleRejectionCode;
 
-  constructor(code: BundleRejectionCode, message: string, hint: string) {
+  constructor(code: BundleRejectionCode, message: string, hint: string = HINTS[BUNDLE_REJECTION_CODES[code]]) {
     super(code, message, hint, 'input');
     this.name = 'BundleRejection';
     this.code = code;
@@ -59,7 +59,7 @@ export function isBundleRejection(e: unknown): e is BundleRejection {
   return e instanceof BundleRejection;
 }
 
-export function reject(code: BundleRejectionCode, message: string, hint = HINTS[BUNDLE_REJECTION_CODES[code]]): never {
+export function reject(code: BundleRejectionCode, message: string, hint?: string): never {
   throw new BundleRejection(code, message, hint);
 }
 

@@ -18,6 +18,7 @@ import { parseProfile } from './profiles/certificate-profile.js';
 
 const T0 = new Date('2026-03-01T12:00:00Z');
 let now = T0;
+let realClock = false; // openssl signs with the real clock; those tests follow it
 const dir = mkdtempSync(join(tmpdir(), 'coldroot-ca-'));
 const PASS = 'lifecycle test passphrase';
 const secret = { passphrase: PASS };
@@ -39,7 +40,7 @@ function rejects(code: string) {
 }
 
 before(async () => {
-  svc = ConsoleService.open({ home: join(dir, 'home'), operator: 'alice', create: true, now: () => now });
+  svc = ConsoleService.open({ home: join(dir, 'home'), operator: 'alice', create: true, now: () => (realClock ? new Date() : now) });
   svc.initialize();
   root = await svc.createRootCa({ name: 'CN=Clock Root,O=Tests', algorithm: 'ecdsa-p256', key, validityDays: 30 });
   sub = await svc.createIntermediateCa({ name: 'CN=Clock Issuing,O=Tests', algorithm: 'ecdsa-p256', key, parentId: root.id, parentSecret: secret });
@@ -117,8 +118,8 @@ describe('serials', () => {
 });
 
 describe('CAs whose parent is elsewhere, and imported CAs', () => {
-  before(() => { now = new Date(); }); // openssl signs with the real clock
-  after(() => { now = T0; });
+  before(() => { realClock = true; });
+  after(() => { realClock = false; });
   test('request-intermediate makes a CSR; the certificate an openssl root signs is imported and used', async () => {
     const pending = await svc.requestIntermediateCa({ name: 'CN=Offsite Intermediate,O=Tests', algorithm: 'ecdsa-p384', key });
     assert.equal(pending.status, 'awaiting-certificate');

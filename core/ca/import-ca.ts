@@ -11,7 +11,7 @@ import { toHex } from '../x509/asn1.js';
 import { describePublicKey, sameBytes } from '../x509/public-key.js';
 import { assertCaNameFree, newCaId } from './ca-identity.js';
 import { summarizeCa, type CaSummary } from './create-ca.js';
-import { commonNamesOf } from '../x509/distinguished-name.js';
+import { commonNamesOf } from '../x509/name-text.js';
 import type { OperationContext } from './operation-context.js';
 
 export type ImportedKey =

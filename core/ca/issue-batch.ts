@@ -8,8 +8,9 @@ import { insertCertificate, serialExists } from '../store/certificate-repository
 import { toPem } from '../x509/asn1.js';
 import { assembleSigned, signatureAlgorithmDer } from '../x509/certificate-builder.js';
 import { describePublicKey } from '../x509/public-key.js';
-import { badSignatures, RequestProcessor, type BatchSpec, type ProcessedRequest, type RequestItem } from './batch/request-processor.js';
-import { WorkerPool } from './batch/worker-pool.js';
+import { runTask } from './batch/batch-pool.js';
+import type { BatchSpec, ProcessedRequest, RequestItem } from './batch/request-processor.js';
+import { certificateTemplate } from './certificate-template.js';
 import { openIssuingCa, type IssuingCa } from './issuing-ca.js';
 import type { OperationContext } from './operation-context.js';
 import { validityWindow } from './profiles/apply-profile.js';
@@ -48,8 +49,6 @@ export interface BatchIssueResult {
 }
 
 const CHUNK = 1000;
-/** Below this many requests threads cost more than they save. */
-const INLINE_LIMIT = 256;
 
 type BatchSigner = Signer & { signMany?: (items: Uint8Array[]) => Promise<Uint8Array[]> };
 interface Signed { tbs: Uint8Array; signature: Uint8Array; serial: string; subject: string; sans: string[] }
@@ -75,7 +74,7 @@ export async function issueBatch(ctx: OperationContext, input: BatchIssueInput, 
     notBefore = window.notBefore.toISOString();
     notAfter = window.notAfter.toISOString();
     const info = keyAlgorithmInfo(issuer.signer.algorithm);
-    const spec: BatchSpec = { profile, facts: { ...facts, notAfter: facts.notAfter.toISOString() }, issuerName: issuer.subjectDer, notBefore, notAfter, signatureAlgorithm: signatureAlgorithmDer(issuer.signer), hash: info.hash };
+    const spec: BatchSpec = { profile, template: certificateTemplate(profile, facts, issuer.subjectDer, window, signatureAlgorithmDer(issuer.signer)), hash: info.hash };
     const serials = new Set<string>();
     const items: RequestItem[] = input.csrs.map((c, i) => {
       let s = randomSerial();
@@ -118,47 +117,39 @@ function hintFor(code: string): string {
   return code === 'INTERNAL_ERROR' ? 'This is a Coldroot fault; report it' : 'Fix the request and submit it again';
 }
 
-/** Runs requests through the processor (inline or on threads) and the key; returns what was signed, in order. */
+/** Runs requests through the processor (on threads for large batches) and the key; returns what was signed, in order. */
 async function signAll(issuer: IssuingCa, spec: BatchSpec, items: RequestItem[], onProgress: BatchIssueInput['onProgress'], onRejected: (r: Extract<ProcessedRequest, { ok: false }>) => void): Promise<Signed[]> {
   const signer = issuer.signer as BatchSigner;
-  const softwareKey = signer instanceof SoftwareSigner ? signer.keyForWorkerThreads() : null;
+  const key = signer instanceof SoftwareSigner ? signer.keyForWorkerThreads() : null;
   const signatureOid = keyAlgorithmInfo(signer.algorithm).signatureOid;
   const issuerKey = describePublicKey(issuer.ca.publicKeySpki).key;
-  const pool = items.length > INLINE_LIMIT ? new WorkerPool<{ process?: RequestItem[]; verify?: { tbs: Uint8Array[]; signatures: Uint8Array[] } }, unknown>(new URL('./batch/issue-worker.ts', import.meta.url), { spec, key: softwareKey, signatureOid, issuerKey }) : null;
-  const inline = pool ? null : new RequestProcessor(spec, softwareKey);
+  const chunks: Array<Promise<ProcessedRequest[]>> = [];
+  for (let i = 0; i < items.length; i += CHUNK) {
+    chunks.push(runTask<ProcessedRequest[]>({ kind: 'process', spec, key, items: items.slice(i, i + CHUNK) }, items.length));
+  }
   const out: Signed[] = [];
   const checks: Array<Promise<void>> = [];
-  try {
-    const chunks: Array<Promise<ProcessedRequest[]>> = [];
-    for (let i = 0; i < items.length; i += CHUNK) {
-      const slice = items.slice(i, i + CHUNK);
-      chunks.push(pool ? (pool.run({ process: slice }) as Promise<ProcessedRequest[]>) : Promise.resolve(inline!.process(slice)));
+  let done = 0;
+  for (const [k, chunk] of chunks.entries()) {
+    const results = await chunk;
+    const ok: Array<Extract<ProcessedRequest, { ok: true }> & { serial: string }> = [];
+    results.forEach((r, j) => {
+      if (r.ok) ok.push({ ...r, serial: Buffer.from(items[k * CHUNK + j].serial).toString('hex').replace(/^0/, '') });
+      else onRejected(r);
+    });
+    if (!key) {
+      // A token signs on its single session; every signature it returns is verified.
+      const tbs = ok.map((r) => r.tbs);
+      const sigs = signer.signMany ? await signer.signMany(tbs) : await Promise.all(tbs.map((t) => signer.sign(t)));
+      ok.forEach((r, j) => { r.signature = sigs[j]; });
+      checks.push(runTask<number[]>({ kind: 'verify', signatureOid, issuerKey, tbs, signatures: sigs }, items.length).then((bad) => {
+        if (bad.length) throw new ColdrootError('SIGNATURE_CHECK_FAILED', `${bad.length} signatures made by ${signer.keyUri} do not verify with the CA's public key`, 'The token malfunctioned or holds another key; nothing was stored', 'failure');
+      }));
     }
-    let done = 0;
-    for (const [k, chunk] of chunks.entries()) {
-      const results = await chunk;
-      const ok: Array<Extract<ProcessedRequest, { ok: true }> & { serial: string }> = [];
-      results.forEach((r, j) => {
-        if (r.ok) ok.push({ ...r, serial: Buffer.from(items[k * CHUNK + j].serial).toString('hex').replace(/^0/, '') });
-        else onRejected(r);
-      });
-      if (!softwareKey) {
-        // A token signs on its single session; its output is verified (on the threads when there are some).
-        const tbs = ok.map((r) => r.tbs);
-        const sigs = signer.signMany ? await signer.signMany(tbs) : await Promise.all(tbs.map((t) => signer.sign(t)));
-        ok.forEach((r, j) => { r.signature = sigs[j]; });
-        const verdict = pool ? (pool.run({ verify: { tbs, signatures: sigs } }) as Promise<number[]>) : Promise.resolve(badSignatures(signatureOid, issuerKey, tbs, sigs));
-        checks.push(verdict.then((bad) => {
-          if (bad.length) throw new ColdrootError('SIGNATURE_CHECK_FAILED', `${bad.length} signatures made by ${signer.keyUri} do not verify with the CA's public key`, 'The token malfunctioned or holds another key; nothing was stored', 'failure');
-        }));
-      }
-      for (const r of ok) out.push({ tbs: r.tbs, signature: r.signature!, serial: r.serial, subject: r.subject, sans: r.sans });
-      done += results.length;
-      onProgress?.(done, items.length);
-    }
-    await Promise.all(checks);
-  } finally {
-    await pool?.close();
+    for (const r of ok) out.push({ tbs: r.tbs, signature: r.signature!, serial: r.serial, subject: r.subject, sans: r.sans });
+    done += results.length;
+    onProgress?.(done, items.length);
   }
+  await Promise.all(checks);
   return out;
 }

@@ -2,8 +2,11 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ColdrootError } from '../errors.js';
 import type { KeySecret } from '../keys/key-spec.js';
-import { iterateStatuses } from '../store/certificate-repository.js';
-import { signAndVerify, signatureAlgorithmDer } from '../x509/certificate-builder.js';
+import { statusPage, type CertificateStatusRow } from '../store/certificate-repository.js';
+import type { Store } from '../store/database.js';
+import { keyAlgorithmInfo } from '../keys/key-algorithm.js';
+import { signatureAlgorithmDer } from '../x509/certificate-builder.js';
+import { badSignatures } from './batch/request-processor.js';
 import { certId, encodeOcspResponse, encodeResponseData, type OcspStatus } from '../x509/ocsp-response.js';
 import { describePublicKey } from '../x509/public-key.js';
 import { openIssuingCa } from './issuing-ca.js';
@@ -32,6 +35,10 @@ export interface OcspPresignResult {
  * Signs one OCSP response per certificate the CA issued (good or revoked), signed by the CA
  * itself, into `<outDir>/<serial>.der` for offline publication (RFC 5019 style).
  */
+function* allStatuses(db: Store['db'], caId: string): Generator<CertificateStatusRow> {
+  for (let page = statusPage(db, caId, '', 1000); page.length; page = statusPage(db, caId, page[page.length - 1].serial, 1000)) yield* page;
+}
+
 export async function presignOcsp(ctx: OperationContext, input: OcspPresignInput): Promise<OcspPresignResult> {
   const hours = input.validityHours ?? 168;
   if (!Number.isInteger(hours) || hours < 1 || hours > 24 * 31) {
@@ -49,15 +56,30 @@ export async function presignOcsp(ctx: OperationContext, input: OcspPresignInput
     const nextUpdate = new Date(thisUpdate.getTime() + hours * 3_600_000);
     let good = 0;
     let revoked = 0;
-    for (const c of [...iterateStatuses(ctx.store.db, issuer.ca.id)]) {
+    const signer = issuer.signer as typeof issuer.signer & { signMany?: (items: Uint8Array[]) => Promise<Uint8Array[]> };
+    const checkSignatures = !signer.keyUri.startsWith('software:');
+    const issuerKey = describePublicKey(issuer.ca.publicKeySpki).key;
+    const signatureOid = keyAlgorithmInfo(signer.algorithm).signatureOid;
+    const idIssuer = { nameDer: issuer.subjectDer, keyHash };
+    let batch: Array<{ serial: string; tbs: Uint8Array }> = [];
+    const flush = async () => {
+      const tbs = batch.map((b) => b.tbs);
+      const sigs = signer.signMany ? await signer.signMany(tbs) : await Promise.all(tbs.map((t) => signer.sign(t)));
+      if (checkSignatures && badSignatures(signatureOid, issuerKey, tbs, sigs).length) {
+        throw new ColdrootError('SIGNATURE_CHECK_FAILED', `An OCSP signature made by ${signer.keyUri} does not verify with the CA's public key`, 'The token malfunctioned or holds another key', 'failure');
+      }
+      batch.forEach((b, i) => writeFileSync(join(input.outDir, `${b.serial}.der`), encodeOcspResponse(b.tbs, alg, sigs[i]), { flag: 'wx' }));
+      batch = [];
+    };
+    for (const c of allStatuses(ctx.store.db, issuer.ca.id)) {
       if (c.serial === issuer.ca.serial && issuer.ca.kind === 'root') continue; // the root's own self-signed certificate
       const status: OcspStatus = c.status === 'revoked' ? { status: 'revoked', revokedAt: new Date(c.revokedAt!), reasonCode: REVOCATION_REASONS[c.reason!] } : { status: 'good' };
-      const tbs = encodeResponseData(keyHash, thisUpdate, certId({ nameDer: issuer.subjectDer, keyHash }, c.serial), status, thisUpdate, nextUpdate);
-      const sig = await signAndVerify(tbs, issuer.signer, issuer.ca.publicKeySpki);
-      writeFileSync(join(input.outDir, `${c.serial}.der`), encodeOcspResponse(tbs, alg, sig), { flag: 'wx' });
+      batch.push({ serial: c.serial, tbs: encodeResponseData(keyHash, thisUpdate, certId(idIssuer, c.serial), status, thisUpdate, nextUpdate) });
       if (c.status === 'revoked') revoked++;
       else good++;
+      if (batch.length === 1000) await flush();
     }
+    if (batch.length) await flush();
     ctx.store.transaction(() => {
       ctx.store.audit.append({ actor: ctx.operator, role: ctx.role ?? null, action: 'ocsp.presign', inputs: {}, outcome: 'ok', details: { caId: issuer.ca.id, good, revoked, nextUpdate: nextUpdate.toISOString() } }, ctx.now());
     });

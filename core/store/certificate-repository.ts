@@ -62,10 +62,11 @@ export function listCertificates(db: Database, caId: string, opts: { limit?: num
   return (db.prepare('SELECT * FROM certificates WHERE ca_id = ? ORDER BY issued_at, serial LIMIT ? OFFSET ?').all(caId, opts.limit ?? -1, opts.offset ?? 0) as Row[]).map(fromRow);
 }
 
-/** Streams every certificate of a CA (status and revocation data only) in serial order. */
-export function* iterateStatuses(db: Database, caId: string): Generator<{ serial: string; status: 'good' | 'revoked'; revokedAt: string | null; reason: RevocationReason | null; notAfter: string }> {
-  const stmt = db.prepare('SELECT serial, status, revoked_at AS revokedAt, revocation_reason AS reason, not_after AS notAfter FROM certificates WHERE ca_id = ? ORDER BY serial');
-  yield* stmt.iterate(caId) as Iterable<{ serial: string; status: 'good' | 'revoked'; revokedAt: string | null; reason: RevocationReason | null; notAfter: string }>;
+export interface CertificateStatusRow { serial: string; status: 'good' | 'revoked'; revokedAt: string | null; reason: RevocationReason | null; notAfter: string }
+
+/** One page of a CA's certificate statuses in serial order, after `afterSerial` (keyset paging: nothing held open). */
+export function statusPage(db: Database, caId: string, afterSerial: string, limit: number): CertificateStatusRow[] {
+  return db.prepare('SELECT serial, status, revoked_at AS revokedAt, revocation_reason AS reason, not_after AS notAfter FROM certificates WHERE ca_id = ? AND serial > ? ORDER BY serial LIMIT ?').all(caId, afterSerial, limit) as CertificateStatusRow[];
 }
 
 export function* iterateRevoked(db: Database, caId: string): Generator<{ serial: string; revokedAt: string; reason: RevocationReason }> {

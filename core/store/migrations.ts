@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { ColdrootError } from '../errors.js';
 import { audit } from './migrations/001-audit.js';
 import { caInventory } from './migrations/002-ca-inventory.js';
+import { bundles } from './migrations/003-bundles.js';
 
 export interface Migration {
   readonly version: number;
@@ -10,7 +11,7 @@ export interface Migration {
 }
 
 /** Every schema change, in order. Versions are 1, 2, 3… and are stored in PRAGMA user_version. */
-export const MIGRATIONS: readonly Migration[] = [audit, caInventory];
+export const MIGRATIONS: readonly Migration[] = [audit, caInventory, bundles];
 
 export interface MigrationResult {
   from: number;

@@ -1,10 +1,9 @@
-import 'reflect-metadata';
-import { GeneralName } from '@peculiar/asn1-x509';
+import { createRequire } from 'node:module';
 import { ColdrootError } from '../errors.js';
 import { decodeDer, fromPemOrDer } from './asn1.js';
 import { readChildren, readTlv, splitSigned, tlvBytes, type Tlv } from './der-reader.js';
 import type { SubjectAltNames } from './extensions.js';
-import { nameToText } from './name-text.js';
+import { nameToText, oidToText } from './name-text.js';
 import { describePublicKey, type KeyType } from './public-key.js';
 import { verifySignature } from './signature.js';
 
@@ -31,6 +30,13 @@ function bad(source: string, why: string): ColdrootError {
 const hex = (der: Uint8Array, t: Tlv) => Buffer.from(der.buffer, der.byteOffset + t.contentStart, t.end - t.contentStart).toString('hex');
 const text = (der: Uint8Array, t: Tlv) => Buffer.from(der.buffer, der.byteOffset + t.contentStart, t.end - t.contentStart).toString('latin1');
 
+// IP SANs are rare in fleet requests: the ASN.1 classes that format them load only when needed.
+const requireCjs = createRequire(import.meta.url);
+function ipText(generalName: Uint8Array): string {
+  const { GeneralName } = requireCjs('@peculiar/asn1-x509') as typeof import('@peculiar/asn1-x509');
+  return decodeDer(generalName, GeneralName).iPAddress!;
+}
+
 function readSans(der: Uint8Array, value: Tlv, source: string): SubjectAltNames {
   const sans: SubjectAltNames = {};
   for (const gn of readChildren(der, readTlv(der, value.contentStart))) {
@@ -38,7 +44,7 @@ function readSans(der: Uint8Array, value: Tlv, source: string): SubjectAltNames 
       case 0x82: (sans.dns ??= []).push(text(der, gn)); break;
       case 0x81: (sans.email ??= []).push(text(der, gn)); break;
       case 0x86: (sans.uri ??= []).push(text(der, gn)); break;
-      case 0x87: (sans.ip ??= []).push(decodeDer(tlvBytes(der, gn), GeneralName).iPAddress!); break;
+      case 0x87: (sans.ip ??= []).push(ipText(tlvBytes(der, gn))); break;
       default: throw new ColdrootError('CSR_SAN_UNSUPPORTED', `CSR ${source} requests a subjectAltName type Coldroot does not issue`, 'Request only DNS, IP, email or URI names');
     }
   }
@@ -108,16 +114,5 @@ export function readCsr(data: Uint8Array | string, source = '(input)'): Verified
 function oidText(algorithm: Uint8Array): string {
   const oid = readChildren(algorithm, readTlv(algorithm))[0];
   if (!oid || oid.tag !== 0x06) throw new Error('signature algorithm is not an OID');
-  const b = algorithm.subarray(oid.contentStart, oid.end);
-  const arcs: number[] = [];
-  let v = 0;
-  for (const byte of b) {
-    v = v * 128 + (byte & 0x7f);
-    if (!(byte & 0x80)) {
-      if (arcs.length === 0) arcs.push(v < 80 ? Math.floor(v / 40) : 2, v < 80 ? v % 40 : v - 80);
-      else arcs.push(v);
-      v = 0;
-    }
-  }
-  return arcs.join('.');
+  return oidToText(algorithm.subarray(oid.contentStart, oid.end));
 }

@@ -30,8 +30,3 @@ export function nameFromDer(der: Uint8Array): DistinguishedName {
   const name = new Name(der);
   return { text: name.toString(), der, asn: decodeDer(der, AsnName) };
 }
-
-/** The CN values of an RFC 4514 string as @peculiar/x509 prints it ("CN=a, O=b"). */
-export function commonNamesOf(text: string): string[] {
-  return text.split(/,\s*(?=[A-Za-z][A-Za-z0-9.-]*=)/).map((p) => p.trim()).filter((p) => /^CN=/i.test(p)).map((p) => p.slice(3));
-}

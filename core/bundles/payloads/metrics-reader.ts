@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { StringDecoder } from 'node:string_decoder';
-import { createGunzip } from 'node:zlib';
+import { createGunzip, type ZlibOptions } from 'node:zlib';
 import type { BundleLimits } from '../bundle-format.js';
 import { BundleRejection, reject } from '../bundle-rejection.js';
 import { CSV_HEADER, SampleError, sampleFromCsv, sampleFromJson, type MetricRow } from './metrics-validate.js';
@@ -22,6 +22,8 @@ export interface MetricsReadOptions {
   limits: Pick<BundleLimits, 'maxDecompressedBytes' | 'maxCompressionRatio' | 'maxLineBytes'>;
   /** Receives each valid row, synchronously (the importer binds it to a prepared INSERT). */
   onRow: (row: MetricRow) => void;
+  /** Awaited after each decompressed chunk: lets a worker hand rows on and wait for its reader. */
+  afterChunk?: () => Promise<void> | void;
 }
 
 const RATIO_GRACE = 1024 * 1024;
@@ -95,8 +97,12 @@ export async function readMetrics(compressed: AsyncIterable<Uint8Array>, o: Metr
   };
 
   try {
-    await pipeline(Readable.from(counted(), { objectMode: false }), createGunzip({ chunkSize: 64 * 1024 }), async (src: AsyncIterable<Buffer>) => {
-      for await (const chunk of src) consume(chunk);
+    // A deep read-side buffer lets zlib inflate the next chunks in its thread pool while this one is parsed.
+    await pipeline(Readable.from(counted(), { objectMode: false }), createGunzip({ chunkSize: 64 * 1024, readableHighWaterMark: 1024 * 1024 } as ZlibOptions), async (src: AsyncIterable<Buffer>) => {
+      for await (const chunk of src) {
+        consume(chunk);
+        if (o.afterChunk) await o.afterChunk();
+      }
     });
   } catch (e) {
     if (e instanceof BundleRejection) throw e;

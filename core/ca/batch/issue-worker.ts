@@ -1,12 +1,16 @@
-import { parentPort, workerData } from 'node:worker_threads';
 import type { KeyObject } from 'node:crypto';
-import { badSignatures, RequestProcessor, type BatchSpec, type RequestItem } from './request-processor.js';
+import { parentPort } from 'node:worker_threads';
+import { badSignatures, processRequests, type BatchSpec, type RequestItem } from './request-processor.js';
 
-// One thread of a batch: requests in, signed (or signable) TBS out; or signatures in, verdicts out.
-const { spec, key, signatureOid, issuerKey } = workerData as { spec: BatchSpec; key: KeyObject | null; signatureOid: string; issuerKey: KeyObject };
-const processor = new RequestProcessor(spec, key);
+/** The work a batch hands to a thread: render (and sign) requests, or check a token's signatures. */
+export type BatchTask =
+  | { kind: 'process'; spec: BatchSpec; key: KeyObject | null; items: RequestItem[] }
+  | { kind: 'verify'; signatureOid: string; issuerKey: KeyObject; tbs: Uint8Array[]; signatures: Uint8Array[] };
 
-parentPort!.on('message', (msg: { id: number; process?: RequestItem[]; verify?: { tbs: Uint8Array[]; signatures: Uint8Array[] } }) => {
-  if (msg.process) parentPort!.postMessage({ id: msg.id, result: processor.process(msg.process) });
-  else if (msg.verify) parentPort!.postMessage({ id: msg.id, result: badSignatures(signatureOid, issuerKey, msg.verify.tbs, msg.verify.signatures) });
+export function runBatchTask(task: BatchTask): unknown {
+  return task.kind === 'process' ? processRequests(task.spec, task.items, task.key) : badSignatures(task.signatureOid, task.issuerKey, task.tbs, task.signatures);
+}
+
+parentPort?.on('message', (msg: { id: number; task: BatchTask }) => {
+  parentPort!.postMessage({ id: msg.id, result: runBatchTask(msg.task) });
 });

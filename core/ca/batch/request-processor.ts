@@ -1,21 +1,17 @@
 import { sign, type KeyObject } from 'node:crypto';
 import { isColdrootError } from '../../errors.js';
 import { readCsr } from '../../x509/csr.js';
-import { commonNamesOf } from '../../x509/distinguished-name.js';
 import type { SubjectAltNames } from '../../x509/extensions.js';
+import { commonNamesOf } from '../../x509/name-text.js';
 import { verifySignature } from '../../x509/signature.js';
-import { CertificateTemplate } from '../certificate-template.js';
-import { checkRequest, type IssuerFacts } from '../profiles/apply-profile.js';
 import type { CertificateProfile } from '../profiles/certificate-profile.js';
+import { checkRequest } from '../profiles/request-rules.js';
+import { renderTbs, type TemplatePieces } from '../template-render.js';
 
-/** Everything a thread needs to turn requests into signed TBS bytes; plain data, so it crosses to workers. */
+/** Everything a thread needs to turn requests into (signed) TBS bytes; plain data, so it crosses to workers. */
 export interface BatchSpec {
   profile: CertificateProfile;
-  facts: Omit<IssuerFacts, 'notAfter'> & { notAfter: string | null };
-  issuerName: Uint8Array;
-  notBefore: string;
-  notAfter: string;
-  signatureAlgorithm: Uint8Array;
+  template: TemplatePieces;
   /** node:crypto hash of the signature (null for Ed25519). */
   hash: string | null;
 }
@@ -35,32 +31,23 @@ function sanStrings(s: SubjectAltNames): string[] {
 }
 
 /** Verifies each request, checks it against the profile and renders its TBSCertificate; signs it when given the key. */
-export class RequestProcessor {
-  readonly #template: CertificateTemplate;
-
-  constructor(private readonly spec: BatchSpec, private readonly key: KeyObject | null) {
-    const facts = { ...spec.facts, notAfter: spec.facts.notAfter ? new Date(spec.facts.notAfter) : null };
-    this.#template = new CertificateTemplate(spec.profile, facts, spec.issuerName, { notBefore: new Date(spec.notBefore), notAfter: new Date(spec.notAfter) }, spec.signatureAlgorithm);
-  }
-
-  process(items: RequestItem[]): ProcessedRequest[] {
-    return items.map((item) => {
-      try {
-        const csr = readCsr(item.csr, item.source);
-        const req = { subject: csr.subject, commonNames: commonNamesOf(csr.subject), keyType: csr.keyType, keyIdentifier: csr.keyIdentifier, sans: csr.sans, requestsCa: csr.requestsCa };
-        checkRequest(this.spec.profile, req);
-        const tbs = this.#template.render(item.serial, csr.subjectDer, csr.spki, req);
-        const signature = this.key ? new Uint8Array(sign(this.spec.hash, tbs, { key: this.key, dsaEncoding: 'der' })) : undefined;
-        return { ok: true as const, tbs, subject: csr.subject, sans: sanStrings(csr.sans), signature };
-      } catch (e) {
-        if (isColdrootError(e)) return { ok: false as const, source: item.source, code: e.code, message: e.message, kind: e.kind };
-        return { ok: false as const, source: item.source, code: 'INTERNAL_ERROR', message: (e as Error).message, kind: 'failure' as const };
-      }
-    });
-  }
+export function processRequests(spec: BatchSpec, items: RequestItem[], key: KeyObject | null): ProcessedRequest[] {
+  return items.map((item) => {
+    try {
+      const csr = readCsr(item.csr, item.source);
+      const req = { subject: csr.subject, commonNames: commonNamesOf(csr.subject), keyType: csr.keyType, keyIdentifier: csr.keyIdentifier, sans: csr.sans, requestsCa: csr.requestsCa };
+      checkRequest(spec.profile, req);
+      const tbs = renderTbs(spec.template, item.serial, csr.subjectDer, csr.spki, req);
+      const signature = key ? new Uint8Array(sign(spec.hash, tbs, { key, dsaEncoding: 'der' })) : undefined;
+      return { ok: true as const, tbs, subject: csr.subject, sans: sanStrings(csr.sans), signature };
+    } catch (e) {
+      if (isColdrootError(e)) return { ok: false as const, source: item.source, code: e.code, message: e.message, kind: e.kind };
+      return { ok: false as const, source: item.source, code: 'INTERNAL_ERROR', message: (e as Error).message, kind: 'failure' as const };
+    }
+  });
 }
 
-/** Indices of the signatures that do not verify with the issuer key (token output is never trusted blindly). */
+/** Indices of the signatures that do not verify with the issuer key (a token's output is never trusted blindly). */
 export function badSignatures(signatureOid: string, issuerKey: KeyObject, tbs: Uint8Array[], signatures: Uint8Array[]): number[] {
   const bad: number[] = [];
   for (let i = 0; i < tbs.length; i++) if (!verifySignature(signatureOid, issuerKey, tbs[i], signatures[i])) bad.push(i);

@@ -1,0 +1,107 @@
+import Database from 'better-sqlite3';
+import { AuditLog } from '../audit/audit-log.js';
+import type { OperationContext } from '../ca/operation-context.js';
+import { ColdrootError, isColdrootError } from '../errors.js';
+import type { Store } from '../store/database.js';
+import { resolveLimits, type BundleLimits } from './bundle-format.js';
+import { readBundle, type BundleReadResult } from './bundle-reader.js';
+import { isBundleRejection, type BundleCheck } from './bundle-rejection.js';
+import { BundleRepository } from './bundle-repository.js';
+import type { MetricsParallelism } from './payloads/metrics-file.js';
+import type { MetricRow } from './payloads/metrics-validate.js';
+import { admitBundle, type Admission } from './producer-admission.js';
+import { quarantineBundle } from './quarantine.js';
+
+export interface ImportOptions {
+  limits?: Partial<BundleLimits>;
+  /** Copy rejected bundles to <home>/quarantine with a reason file and audit entry (default true). */
+  quarantine?: boolean;
+  parallel?: MetricsParallelism;
+}
+
+export type ImportOutcome =
+  | { file: string; status: 'accepted'; bundleId: string; type: string; producer: string; sequence: number; records: number; sha256: string }
+  | { file: string; status: 'already-imported'; bundleId: string; type: string; importedAt: string; sha256: string }
+  | { file: string; status: 'rejected'; code: string; check: BundleCheck | null; message: string; hint: string; quarantine: string | null };
+
+/**
+ * The import writes through its own connection to the home's database: its transaction spans
+ * the whole (asynchronous) read of the bundle, and a connection of its own keeps any other
+ * operation of this process from slipping into it. SQLite's write lock (BEGIN IMMEDIATE) makes
+ * the rest of the process wait (busy_timeout) rather than interleave.
+ */
+function openImportConnection(store: Store): { db: Database.Database; audit: AuditLog } {
+  if (store.readonly) throw new ColdrootError('HOME_READONLY', `Home ${store.home} is open read-only`, 'Import bundles without --readonly');
+  const db = new Database(store.db.name, { fileMustExist: true });
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  return { db, audit: new AuditLog(db, { home: store.home, keysDir: store.keysDir }) };
+}
+
+/**
+ * Imports one bundle: every check of readBundle and admitBundle runs before the transaction
+ * commits, the whole bundle (rows, reports or requests) and its `bundle.import` audit entry commit
+ * together, and a failure rolls everything back. A bundle already imported (same id and manifest)
+ * is a no-op that says so. A rejected bundle is quarantined (unless opts.quarantine is false).
+ */
+export async function importBundle(ctx: OperationContext, file: string, opts: ImportOptions = {}): Promise<ImportOutcome> {
+  const limits = resolveLimits(opts.limits);
+  const now = ctx.now();
+  const { db, audit } = openImportConnection(ctx.store);
+  const repo = new BundleRepository(db);
+  let admission: Admission | null = null;
+  let rowId = 0;
+  let insertSample: (row: MetricRow) => void = () => undefined;
+  let result: BundleReadResult;
+  try {
+    db.exec('BEGIN IMMEDIATE');
+    result = await readBundle(file, {
+      limits,
+      parallel: opts.parallel,
+      admit: (b) => {
+        admission = admitBundle(db, b, now, { importing: true });
+        if (admission.verdict === 'known') return 'hash-only';
+        rowId = repo.insert({
+          bundleId: b.manifest.bundleId, direction: 'import', type: b.manifest.type, formatVersion: b.manifest.formatVersion,
+          producerSha256: b.signer.sha256, producerSubject: b.signer.subject, producerCaId: admission.producer.caId, producerSerial: admission.producer.serial,
+          sequence: b.manifest.sequence, createdAt: b.manifest.createdAt, inReplyTo: b.manifest.inReplyTo ?? null,
+          manifest: b.manifestBytes, manifestSha256: b.manifestSha256, signature: b.signature, processedAt: now.toISOString(), operator: ctx.operator,
+        });
+        insertSample = repo.sampleInserter(rowId);
+        return 'process';
+      },
+      sink: {
+        seriesId: (host, cert) => repo.seriesId(host, cert),
+        metricRow: (row) => insertSample(row),
+        riskReports: (reports) => repo.insertRiskReports(rowId, reports),
+        renewalRequests: (requests) => repo.insertRenewalRequests(rowId, requests),
+      },
+    });
+    const a = admission as Admission | null;
+    if (!a) throw new Error('bundle read without admission');
+    const m = result.manifest;
+    if (a.verdict === 'known') {
+      db.exec('ROLLBACK');
+      return { file, status: 'already-imported', bundleId: m.bundleId, type: m.type, importedAt: a.existing.processedAt, sha256: result.fileSha256 };
+    }
+    repo.finish(rowId, result.fileSha256, result.fileSize, result.records);
+    audit.append({
+      actor: ctx.operator, role: ctx.role ?? null, action: 'bundle.import', inputs: { bundle: result.fileSha256 }, outcome: 'ok',
+      details: { bundleId: m.bundleId, type: m.type, producer: result.signer.subject, producerSha256: result.signer.sha256, sequence: m.sequence, records: result.records, fileSha256: result.fileSha256 },
+    }, now);
+    db.exec('COMMIT');
+    return { file, status: 'accepted', bundleId: m.bundleId, type: m.type, producer: result.signer.subject, sequence: m.sequence, records: result.records, sha256: result.fileSha256 };
+  } catch (e) {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    db.close();
+    if (isBundleRejection(e)) {
+      const q = opts.quarantine === false ? null : await quarantineBundle(ctx, file, e);
+      return { file, status: 'rejected', code: e.code, check: e.check, message: e.message, hint: e.hint, quarantine: q?.path ?? null };
+    }
+    if (isColdrootError(e) && e.kind === 'input') return { file, status: 'rejected', code: e.code, check: null, message: e.message, hint: e.hint, quarantine: null };
+    throw e;
+  } finally {
+    if (db.open) db.close();
+  }
+}
