@@ -1,7 +1,7 @@
-// npm run bench:crl [-- --sizes 100000,1000000]
+// npm run bench:crl [-- --sizes 100000,1000000 --ocsp 100000]
 // CRL generation from the inventory at 100k and 1M revoked entries: seconds and peak memory, next to
 // `openssl ca -gencrl` over the same entries in the same run; every CRL is verified (openssl and ours).
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +9,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConsoleService } from '../core/api/console-service.js';
 import { describeCertificate, readCertificates } from '../core/x509/certificate-info.js';
+import { certificateFields } from '../core/x509/certificate-fields.js';
 import { readChildren, readTlv, splitSigned } from '../core/x509/der-reader.js';
+import { checkOcspResponse } from '../core/x509/ocsp-verify.js';
+import { openKey } from '../core/keys/key-spec.js';
 import { describePublicKey } from '../core/x509/public-key.js';
 import { verifySignature } from '../core/x509/signature.js';
 import { fmt, row, timed } from './bench/bench-util.js';
@@ -17,6 +20,17 @@ import { fmt, row, timed } from './bench/bench-util.js';
 const PASS = 'benchmark passphrase';
 const self = fileURLToPath(import.meta.url);
 const args = process.argv.slice(2);
+
+if (args[0] === '--child-ocsp') {
+  const [, home, caId, out] = args;
+  const svc = ConsoleService.open({ home, operator: 'bench' });
+  const t = performance.now();
+  const r = await svc.presignOcsp({ caId, secret: { passphrase: PASS }, outDir: out });
+  const seconds = (performance.now() - t) / 1000;
+  svc.close();
+  process.stdout.write(JSON.stringify({ seconds, responses: r.responses }));
+  process.exit(0);
+}
 
 if (args[0] === '--child-publish') {
   // Runs in its own process so its peak RSS is the CRL's alone.
@@ -86,6 +100,58 @@ try {
     rmSync(home, { recursive: true, force: true });
   }
   console.log('coldroot s: publishCrl (read inventory, encode, sign, store) in its own process; peak MiB: that process; ratio: openssl s / coldroot s.');
+
+  // OCSP: pre-sign a response for every certificate of a 100,000-certificate CA.
+  const ocspN = Number(args.includes('--ocsp') ? args[args.indexOf('--ocsp') + 1] : 100000);
+  {
+    const home = join(dir, 'home-ocsp');
+    const svc = ConsoleService.open({ home, operator: 'bench', create: true });
+    svc.initialize();
+    const ca = await svc.createRootCa({ name: 'CN=OCSP Bench', algorithm: 'ecdsa-p256', key: { kind: 'software', passphrase: PASS } });
+    const insert = svc.store.db.prepare("INSERT INTO certificates (ca_id, serial, profile, subject, sans, not_before, not_after, fingerprint_sha256, der, status, revoked_at, revocation_reason, issued_at) VALUES (?, ?, 'device-management', 'CN=d', '[]', 'a', 'b', ?, ?, ?, ?, ?, 'c')");
+    const serials: string[] = [];
+    svc.store.db.transaction(() => {
+      for (let i = 0; i < ocspN; i++) {
+        const b = randomBytes(16);
+        b[0] |= 0x01;
+        const serial = b.toString('hex').replace(/^0/, '');
+        serials.push(serial);
+        const revoked = i % 50 === 0;
+        insert.run(ca.id, serial, createHash('sha256').update(b).digest('hex'), b, revoked ? 'revoked' : 'good', revoked ? '2026-11-01T10:00:00.000Z' : null, revoked ? 'keyCompromise' : null);
+      }
+    })();
+    const signer = await openKey(ca.keyUri, 'ecdsa-p256', { passphrase: PASS }, svc.store.keysDir);
+    svc.close();
+    const probe = new Uint8Array(200).fill(1);
+    const t = performance.now();
+    for (let i = 0; i < 20000; i++) await signer.sign(probe);
+    const raw = 20000 / ((performance.now() - t) / 1000);
+    await signer.close();
+    const out = join(dir, 'ocsp');
+    const r = timed(process.execPath, ['--import', 'tsx', self, '--child-ocsp', home, ca.id, out]);
+    if (r.status !== 0) throw new Error(r.stderr);
+    const child = JSON.parse(r.stdout) as { seconds: number; responses: number };
+    // Every response checked by our verifier; a sample by openssl ocsp.
+    const caDer = readCertificates(ca.certificatePem!)[0];
+    const info = describeCertificate(caDer);
+    const fields = certificateFields(caDer);
+    const issuerCheck = { nameDer: fields.subject, keyHash: describePublicKey(info.spki).keyIdentifier, key: describePublicKey(info.spki).key };
+    let good = 0;
+    for (const s of serials) {
+      const c = checkOcspResponse(readFileSync(join(out, `${s}.der`)), issuerCheck);
+      if (c.ok && c.serial === s) good++;
+    }
+    writeFileSync(join(dir, 'ocsp-ca.pem'), ca.certificatePem!);
+    let osslOk = 0;
+    for (const s of serials.slice(0, 20)) {
+      const o = spawnSync('openssl', ['ocsp', '-respin', join(out, `${s}.der`), '-issuer', join(dir, 'ocsp-ca.pem'), '-CAfile', join(dir, 'ocsp-ca.pem'), '-no_nonce', '-serial', `0x${s}`], { encoding: 'utf8' });
+      if (/Response verify OK/.test(o.stderr + o.stdout) && /: (good|revoked)/.test(o.stdout)) osslOk++;
+    }
+    const rate = child.responses / child.seconds;
+    console.log('');
+    console.log(row(['OCSP responses', 'seconds', 'responses/s', 'raw sig/s', 'ratio', 'peak MiB', 'verified'], [15, 8, 12, 10, 6, 9, 30]));
+    console.log(row([fmt(child.responses), child.seconds.toFixed(2), fmt(rate), fmt(raw), `${((100 * rate) / raw).toFixed(0)}%`, r.peakMiB?.toFixed(0) ?? 'n/a', `ours ${fmt(good)}/${fmt(ocspN)}, openssl ${osslOk}/20`], [15, 8, 12, 10, 6, 9, 30]));
+  }
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

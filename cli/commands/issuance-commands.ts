@@ -1,11 +1,13 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command } from 'commander';
 import { writeNewFile } from '../../core/api/console-service.js';
-import { readProfileFile } from '../../core/ca/profiles/certificate-profile.js';
+import { readProfileFile, type CertificateProfile } from '../../core/ca/profiles/certificate-profile.js';
 import { ColdrootError } from '../../core/errors.js';
 import { toPem } from '../../core/x509/asn1.js';
 import { caKeySecret, globals, withConsole } from '../console-session.js';
 import { emit } from '../output.js';
+import { progressBar } from '../progress.js';
 
 function readInput(path: string, what: string): Buffer {
   try {
@@ -21,17 +23,51 @@ function secretOptions(cmd: Command): Command {
   return cmd.option('--passphrase-env <VAR>', "environment variable holding the CA key's passphrase").option('--pin-env <VAR>', "environment variable holding the CA token's PIN");
 }
 
+/** The batch form: every request in a folder, one transaction, a progress bar and a summary line. */
+async function issueDirectory(cmd: Command, o: SecretOpts & { ca: string; csrDir?: string; outDir?: string; validity?: string }, profile: string | CertificateProfile): Promise<void> {
+  if (!o.csrDir || !o.outDir) throw new ColdrootError('USAGE', '--csr-dir and --out-dir go together', 'Give both the folder of requests and the output folder');
+  let names: string[];
+  try {
+    names = readdirSync(o.csrDir).filter((n) => /\.(csr|pem|der|req)$/i.test(n)).sort();
+  } catch {
+    throw new ColdrootError('FILE_NOT_FOUND', `Cannot read the request folder ${o.csrDir}`, 'Check the path');
+  }
+  if (!names.length) throw new ColdrootError('NO_REQUESTS', `No requests (*.csr, *.pem, *.der) in ${o.csrDir}`, 'Put the PKCS#10 requests in the folder');
+  mkdirSync(o.outDir, { recursive: true });
+  const outputs = names.map((n) => join(o.outDir!, `${n.replace(/\.[^.]+$/, '')}.pem`));
+  const clash = outputs.find((f) => existsSync(f));
+  if (clash) throw new ColdrootError('OUTPUT_EXISTS', `Output file ${clash} already exists`, 'Use an empty --out-dir; Coldroot never overwrites its outputs');
+  const g = globals(cmd);
+  const bar = progressBar('issuing', !g.json);
+  const started = performance.now();
+  const r = await withConsole(cmd, async (svc) => svc.issueBatch({
+    caId: o.ca, secret: await caKeySecret(svc, o.ca, o), profile, validity: o.validity,
+    csrs: names.map((n) => ({ csr: readFileSync(join(o.csrDir!, n)), source: n })), onProgress: (d, t) => bar.update(d, t),
+  }));
+  bar.end();
+  const seconds = (performance.now() - started) / 1000;
+  const outputOf = new Map(names.map((n, i) => [n, outputs[i]]));
+  for (const c of r.issued) writeNewFile(outputOf.get(c.source)!, c.certificatePem);
+  const summary = { caId: r.caId, profile: r.profile, issued: r.issued.length, rejected: r.rejected, seconds: Number(seconds.toFixed(2)), outDir: o.outDir };
+  emit(g, summary, () => [...r.rejected.map((x) => `rejected ${x.source}: ${x.code}: ${x.message}`), `Issued ${r.issued.length} of ${names.length} (${r.rejected.length} rejected) under ${r.profile} by ${r.caId} in ${seconds.toFixed(1)} s (${Math.round(r.issued.length / seconds)}/s); certificates in ${o.outDir}`].join('\n'));
+  if (r.rejected.length) process.exitCode = 2;
+}
+
 export function issuanceCommands(): Command[] {
   const issue = secretOptions(new Command('issue').description('issue a certificate from a PKCS#10 request under a profile'))
     .requiredOption('--ca <CA_ID>').option('--profile <NAME>', 'certificate profile', 'tls-server').option('--profile-file <FILE>', 'a custom profile (JSON)')
-    .requiredOption('--csr <FILE>').requiredOption('--out <FILE>').option('--validity <DURATION>', "e.g. '90d' or '24h' (default: the profile's)")
-    .action(async (o: SecretOpts & { ca: string; profile: string; profileFile?: string; csr: string; out: string; validity?: string }, cmd: Command) => {
+    .option('--csr <FILE>', 'one PKCS#10 request').option('--out <FILE>', 'where to write its certificate (PEM)')
+    .option('--csr-dir <DIR>', 'a folder of requests (*.csr, *.pem, *.der) to issue in one batch').option('--out-dir <DIR>', 'where the batch writes <name>.pem per request')
+    .option('--validity <DURATION>', "e.g. '90d' or '24h' (default: the profile's)")
+    .action(async (o: SecretOpts & { ca: string; profile: string; profileFile?: string; csr?: string; out?: string; csrDir?: string; outDir?: string; validity?: string }, cmd: Command) => {
       const profile = o.profileFile ? readProfileFile(o.profileFile) : o.profile;
+      if (o.csrDir || o.outDir) return issueDirectory(cmd, o, profile);
+      if (!o.csr || !o.out) throw new ColdrootError('USAGE', 'issue needs --csr FILE --out FILE, or --csr-dir DIR --out-dir DIR', 'Give one request and its output file, or a folder of requests and an output folder');
       const csr = readInput(o.csr, 'CSR');
       const r = await withConsole(cmd, async (svc) => {
         const secret = await caKeySecret(svc, o.ca, o);
         const issued = await svc.issueCertificate({ caId: o.ca, secret, profile, csr, csrSource: o.csr, validity: o.validity });
-        writeNewFile(o.out, issued.certificatePem);
+        writeNewFile(o.out!, issued.certificatePem);
         return issued;
       });
       emit(globals(cmd), r, () => `Issued ${r.serial} for ${r.subject} (${r.profile}), valid until ${r.notAfter}; written to ${o.out}`);

@@ -34,6 +34,8 @@ export interface WrittenBundle {
   path: string;
   bundleId: string;
   manifest: Manifest;
+  manifestBytes: Uint8Array;
+  signature: Uint8Array;
   /** SHA-256 and size of the whole bundle file. */
   sha256: string;
   size: number;
@@ -115,7 +117,7 @@ export async function writeBundle(out: string, input: WriteBundleInput): Promise
     rmSync(out, { force: true });
     throw e instanceof ColdrootError ? e : new ColdrootError('OUTPUT_FAILED', `Cannot write bundle ${out}: ${(e as Error).message}`, 'Check the folder exists, is writable and has space', 'failure');
   }
-  return { path: out, bundleId: manifest.bundleId, manifest, sha256: fileHash.digest('hex'), size };
+  return { path: out, bundleId: manifest.bundleId, manifest, manifestBytes, signature, sha256: fileHash.digest('hex'), size };
 }
 
 type EntryHeader = Parameters<tar.Pack['entry']>[0];

@@ -30,6 +30,8 @@ export interface BatchIssueInput {
 
 export interface IssuedCertificate {
   caId: string;
+  /** The request it answers, as named in the input (file name, or '#n'). */
+  source: string;
   serial: string;
   subject: string;
   sans: string[];
@@ -51,7 +53,7 @@ export interface BatchIssueResult {
 const CHUNK = 1000;
 
 type BatchSigner = Signer & { signMany?: (items: Uint8Array[]) => Promise<Uint8Array[]> };
-interface Signed { tbs: Uint8Array; signature: Uint8Array; serial: string; subject: string; sans: string[] }
+interface Signed { source: string; tbs: Uint8Array; signature: Uint8Array; serial: string; subject: string; sans: string[] }
 
 /**
  * Issues many certificates in one sitting. The CA key is opened once; requests are verified,
@@ -92,7 +94,7 @@ export async function issueBatch(ctx: OperationContext, input: BatchIssueInput, 
   const alg = signatureAlgorithmDer(issuer.signer);
   const issued = signed.map((s) => {
     const der = assembleSigned(s.tbs, alg, s.signature);
-    return { der, serial: s.serial, subject: s.subject, sans: s.sans, fingerprintSha256: createHash('sha256').update(der).digest('hex') };
+    return { der, source: s.source, serial: s.serial, subject: s.subject, sans: s.sans, fingerprintSha256: createHash('sha256').update(der).digest('hex') };
   });
   if (issued.length) {
     const at = ctx.now().toISOString();
@@ -108,7 +110,7 @@ export async function issueBatch(ctx: OperationContext, input: BatchIssueInput, 
   return {
     caId: issuer.ca.id,
     profile: profile.name,
-    issued: issued.map((c) => ({ caId: issuer.ca.id, serial: c.serial, subject: c.subject, sans: c.sans, profile: profile.name, notBefore, notAfter, fingerprintSha256: c.fingerprintSha256, certificatePem: toPem(c.der, 'CERTIFICATE') })),
+    issued: issued.map((c) => ({ caId: issuer.ca.id, source: c.source, serial: c.serial, subject: c.subject, sans: c.sans, profile: profile.name, notBefore, notAfter, fingerprintSha256: c.fingerprintSha256, certificatePem: toPem(c.der, 'CERTIFICATE') })),
     rejected,
   };
 }
@@ -146,7 +148,7 @@ async function signAll(issuer: IssuingCa, spec: BatchSpec, items: RequestItem[],
         if (bad.length) throw new ColdrootError('SIGNATURE_CHECK_FAILED', `${bad.length} signatures made by ${signer.keyUri} do not verify with the CA's public key`, 'The token malfunctioned or holds another key; nothing was stored', 'failure');
       }));
     }
-    for (const r of ok) out.push({ tbs: r.tbs, signature: r.signature!, serial: r.serial, subject: r.subject, sans: r.sans });
+    for (const r of ok) out.push({ source: r.source, tbs: r.tbs, signature: r.signature!, serial: r.serial, subject: r.subject, sans: r.sans });
     done += results.length;
     onProgress?.(done, items.length);
   }

@@ -6,8 +6,9 @@ import { statusPage, type CertificateStatusRow } from '../store/certificate-repo
 import type { Store } from '../store/database.js';
 import { keyAlgorithmInfo } from '../keys/key-algorithm.js';
 import { signatureAlgorithmDer } from '../x509/certificate-builder.js';
-import { badSignatures } from './batch/request-processor.js';
-import { certId, encodeOcspResponse, encodeResponseData, type OcspStatus } from '../x509/ocsp-response.js';
+import { SoftwareSigner } from '../keys/software-signer.js';
+import { runTask } from './batch/batch-pool.js';
+import { encodeOcspResponse, ResponseDataTemplate, type OcspStatus } from '../x509/ocsp-response.js';
 import { describePublicKey } from '../x509/public-key.js';
 import { openIssuingCa } from './issuing-ca.js';
 import type { OperationContext } from './operation-context.js';
@@ -57,29 +58,45 @@ export async function presignOcsp(ctx: OperationContext, input: OcspPresignInput
     let good = 0;
     let revoked = 0;
     const signer = issuer.signer as typeof issuer.signer & { signMany?: (items: Uint8Array[]) => Promise<Uint8Array[]> };
-    const checkSignatures = !signer.keyUri.startsWith('software:');
+    const key = signer instanceof SoftwareSigner ? signer.keyForWorkerThreads() : null;
+    const info = keyAlgorithmInfo(signer.algorithm);
     const issuerKey = describePublicKey(issuer.ca.publicKeySpki).key;
-    const signatureOid = keyAlgorithmInfo(signer.algorithm).signatureOid;
-    const idIssuer = { nameDer: issuer.subjectDer, keyHash };
-    let batch: Array<{ serial: string; tbs: Uint8Array }> = [];
-    const flush = async () => {
-      const tbs = batch.map((b) => b.tbs);
+    const template = new ResponseDataTemplate({ nameDer: issuer.subjectDer, keyHash }, thisUpdate, nextUpdate);
+    const total = (ctx.store.db.prepare('SELECT count(*) AS n FROM certificates WHERE ca_id = ?').get(issuer.ca.id) as { n: number }).n;
+    // A software key signs on the worker threads; a token signs on its session and every signature is checked.
+    const signChunk = async (tbs: Uint8Array[]): Promise<Uint8Array[]> => {
+      if (key) return runTask<Uint8Array[]>({ kind: 'sign', key, hash: info.hash, tbs }, total);
       const sigs = signer.signMany ? await signer.signMany(tbs) : await Promise.all(tbs.map((t) => signer.sign(t)));
-      if (checkSignatures && badSignatures(signatureOid, issuerKey, tbs, sigs).length) {
-        throw new ColdrootError('SIGNATURE_CHECK_FAILED', `An OCSP signature made by ${signer.keyUri} does not verify with the CA's public key`, 'The token malfunctioned or holds another key', 'failure');
-      }
-      batch.forEach((b, i) => writeFileSync(join(input.outDir, `${b.serial}.der`), encodeOcspResponse(b.tbs, alg, sigs[i]), { flag: 'wx' }));
-      batch = [];
+      const bad = await runTask<number[]>({ kind: 'verify', signatureOid: info.signatureOid, issuerKey, tbs, signatures: sigs }, total);
+      if (bad.length) throw new ColdrootError('SIGNATURE_CHECK_FAILED', `${bad.length} OCSP signatures made by ${signer.keyUri} do not verify with the CA's public key`, 'The token malfunctioned or holds another key', 'failure');
+      return sigs;
     };
+    const inFlight: Array<Promise<void>> = [];
+    const dispatch = (chunk: Array<{ serial: string; tbs: Uint8Array }>) => {
+      const signed = signChunk(chunk.map((c) => c.tbs));
+      const previous = inFlight[inFlight.length - 1] ?? Promise.resolve();
+      // Files are written in order, each chunk once it and the chunks before it are signed.
+      const written = Promise.all([signed, previous]).then(([sigs]) => {
+        chunk.forEach((c, k) => writeFileSync(join(input.outDir, `${c.serial}.der`), encodeOcspResponse(c.tbs, alg, sigs[k]), { flag: 'wx' }));
+      });
+      written.catch(() => {}); // a failure surfaces where the chain is awaited, never as an unhandled rejection
+      inFlight.push(written);
+    };
+    let chunk: Array<{ serial: string; tbs: Uint8Array }> = [];
     for (const c of allStatuses(ctx.store.db, issuer.ca.id)) {
       if (c.serial === issuer.ca.serial && issuer.ca.kind === 'root') continue; // the root's own self-signed certificate
       const status: OcspStatus = c.status === 'revoked' ? { status: 'revoked', revokedAt: new Date(c.revokedAt!), reasonCode: REVOCATION_REASONS[c.reason!] } : { status: 'good' };
-      batch.push({ serial: c.serial, tbs: encodeResponseData(keyHash, thisUpdate, certId(idIssuer, c.serial), status, thisUpdate, nextUpdate) });
+      chunk.push({ serial: c.serial, tbs: template.render(c.serial, status) });
       if (c.status === 'revoked') revoked++;
       else good++;
-      if (batch.length === 1000) await flush();
+      if (chunk.length === 1000) {
+        dispatch(chunk);
+        chunk = [];
+        if (inFlight.length >= 4) await inFlight[inFlight.length - 4];
+      }
     }
-    if (batch.length) await flush();
+    if (chunk.length) dispatch(chunk);
+    await Promise.all(inFlight);
     ctx.store.transaction(() => {
       ctx.store.audit.append({ actor: ctx.operator, role: ctx.role ?? null, action: 'ocsp.presign', inputs: {}, outcome: 'ok', details: { caId: issuer.ca.id, good, revoked, nextUpdate: nextUpdate.toISOString() } }, ctx.now());
     });

@@ -16,13 +16,6 @@ export function generalizedTime(d: Date): Uint8Array {
   return derTlv(0x18, new Uint8Array(Buffer.from(s, 'ascii')));
 }
 
-/** CertID hashed with SHA-1, the form OpenSSL and RFC 5019 clients send. */
-export function certId(issuer: OcspIssuer, serialHex: string): Uint8Array {
-  const nameHash = createHash('sha1').update(issuer.nameDer).digest();
-  const hex = serialHex.length % 2 ? `0${serialHex}` : serialHex;
-  return derSequence([SHA1, derTlv(0x04, nameHash), derTlv(0x04, issuer.keyHash), derUnsignedInteger(Buffer.from(hex, 'hex'))]);
-}
-
 function certStatus(s: OcspStatus): Uint8Array {
   if (s.status === 'good') return Uint8Array.of(0x80, 0x00);
   const parts = [generalizedTime(s.revokedAt)];
@@ -30,10 +23,29 @@ function certStatus(s: OcspStatus): Uint8Array {
   return derTlv(0xa1, concatBytes(parts));
 }
 
-/** ResponseData for one certificate: responder by key hash, one SingleResponse. */
-export function encodeResponseData(responderKeyHash: Uint8Array, producedAt: Date, id: Uint8Array, status: OcspStatus, thisUpdate: Date, nextUpdate: Date): Uint8Array {
-  const single = derSequence([id, certStatus(status), generalizedTime(thisUpdate), derTlv(0xa0, generalizedTime(nextUpdate))]);
-  return derSequence([derTlv(0xa2, derTlv(0x04, responderKeyHash)), generalizedTime(producedAt), derSequence([single])]);
+/**
+ * The ResponseData of every response one CA pre-signs in one run, with all but the serial and the
+ * status encoded once: responder by key hash, producedAt = thisUpdate, one SingleResponse whose
+ * CertID uses SHA-1 (the form OpenSSL and RFC 5019 clients send).
+ */
+export class ResponseDataTemplate {
+  readonly #head: Uint8Array; // responderID + producedAt
+  readonly #certIdPrefix: Uint8Array; // hashAlgorithm + issuerNameHash + issuerKeyHash
+  readonly #tail: Uint8Array; // thisUpdate + [0] nextUpdate
+
+  constructor(issuer: OcspIssuer, thisUpdate: Date, nextUpdate: Date) {
+    const nameHash = createHash('sha1').update(issuer.nameDer).digest();
+    this.#head = concatBytes([derTlv(0xa2, derTlv(0x04, issuer.keyHash)), generalizedTime(thisUpdate)]);
+    this.#certIdPrefix = concatBytes([SHA1, derTlv(0x04, nameHash), derTlv(0x04, issuer.keyHash)]);
+    this.#tail = concatBytes([generalizedTime(thisUpdate), derTlv(0xa0, generalizedTime(nextUpdate))]);
+  }
+
+  render(serialHex: string, status: OcspStatus): Uint8Array {
+    const hex = serialHex.length % 2 ? `0${serialHex}` : serialHex;
+    const certId = derTlv(0x30, concatBytes([this.#certIdPrefix, derUnsignedInteger(Buffer.from(hex, 'hex'))]));
+    const single = derTlv(0x30, concatBytes([certId, certStatus(status), this.#tail]));
+    return derTlv(0x30, concatBytes([this.#head, derTlv(0x30, single)]));
+  }
 }
 
 /** OCSPResponse { successful, BasicOCSPResponse { tbs, alg, sig, [0] certs } }. */

@@ -1,14 +1,19 @@
-import type { KeyObject } from 'node:crypto';
+import { sign, type KeyObject } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
 import { badSignatures, processRequests, type BatchSpec, type RequestItem } from './request-processor.js';
 
-/** The work a batch hands to a thread: render (and sign) requests, or check a token's signatures. */
+/** The work a batch hands to a thread: render (and sign) requests, sign prepared data, or check a token's signatures. */
 export type BatchTask =
   | { kind: 'process'; spec: BatchSpec; key: KeyObject | null; items: RequestItem[] }
+  | { kind: 'sign'; key: KeyObject; hash: string | null; tbs: Uint8Array[] }
   | { kind: 'verify'; signatureOid: string; issuerKey: KeyObject; tbs: Uint8Array[]; signatures: Uint8Array[] };
 
 export function runBatchTask(task: BatchTask): unknown {
-  return task.kind === 'process' ? processRequests(task.spec, task.items, task.key) : badSignatures(task.signatureOid, task.issuerKey, task.tbs, task.signatures);
+  switch (task.kind) {
+    case 'process': return processRequests(task.spec, task.items, task.key);
+    case 'sign': return task.tbs.map((t) => new Uint8Array(sign(task.hash, t, { key: task.key, dsaEncoding: 'der' })));
+    case 'verify': return badSignatures(task.signatureOid, task.issuerKey, task.tbs, task.signatures);
+  }
 }
 
 parentPort?.on('message', (msg: { id: number; task: BatchTask }) => {

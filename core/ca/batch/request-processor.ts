@@ -23,7 +23,7 @@ export interface RequestItem {
 }
 
 export type ProcessedRequest =
-  | { ok: true; tbs: Uint8Array; subject: string; sans: string[]; signature?: Uint8Array }
+  | { ok: true; source: string; tbs: Uint8Array; subject: string; sans: string[]; signature?: Uint8Array }
   | { ok: false; source: string; code: string; message: string; kind: 'input' | 'failure' };
 
 function sanStrings(s: SubjectAltNames): string[] {
@@ -39,7 +39,7 @@ export function processRequests(spec: BatchSpec, items: RequestItem[], key: KeyO
       checkRequest(spec.profile, req);
       const tbs = renderTbs(spec.template, item.serial, csr.subjectDer, csr.spki, req);
       const signature = key ? new Uint8Array(sign(spec.hash, tbs, { key, dsaEncoding: 'der' })) : undefined;
-      return { ok: true as const, tbs, subject: csr.subject, sans: sanStrings(csr.sans), signature };
+      return { ok: true as const, source: item.source, tbs, subject: csr.subject, sans: sanStrings(csr.sans), signature };
     } catch (e) {
       if (isColdrootError(e)) return { ok: false as const, source: item.source, code: e.code, message: e.message, kind: e.kind };
       return { ok: false as const, source: item.source, code: 'INTERNAL_ERROR', message: (e as Error).message, kind: 'failure' as const };
