@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { auditCommand } from './commands/audit-commands.js';
+import { bundleCommand } from './commands/bundle-commands.js';
 import { caCommand } from './commands/ca-commands.js';
 import { demoCommand } from './commands/demo-command.js';
 import { initCommand } from './commands/init-command.js';
@@ -15,7 +16,7 @@ const program = new Command('coldroot')
   .showHelpAfterError()
   .exitOverride();
 
-for (const c of [initCommand(), caCommand(), ...issuanceCommands(), verifyCommand(), auditCommand(), demoCommand()]) program.addCommand(c);
+for (const c of [initCommand(), caCommand(), ...issuanceCommands(), verifyCommand(), auditCommand(), demoCommand(), bundleCommand()]) program.addCommand(c);
 
 function exitOverrideAll(cmd: Command): void {
   cmd.exitOverride();

@@ -249,6 +249,11 @@ describe('audit trail', () => {
     assert.ok(v.json.entries >= 8);
     assert.equal(run('audit', 'export', '--out', file('audit.jsonl')).code, 0);
     assert.equal(coldroot(['audit', 'verify', '--file', file('audit.jsonl'), '--json']).json.ok, true);
+    const pinned = coldroot(['audit', 'verify', '--file', file('audit.jsonl'), '--key-fingerprint', v.json.keyFingerprint, '--json']);
+    assert.equal(pinned.code, 0, pinned.stdout);
+    const forged = coldroot(['audit', 'verify', '--file', file('audit.jsonl'), '--key-fingerprint', 'ab'.repeat(32), '--json']);
+    assert.equal(forged.code, 1);
+    assert.equal(forged.json.ok, false);
     assert.equal(run('audit', 'export', '--out', file('audit.jsonl')).json.error.code, 'OUTPUT_EXISTS');
   });
 });

@@ -8,7 +8,8 @@ import { after, before, describe, test } from 'node:test';
 import { ObjectClass } from 'graphene-pk11';
 import { keyAlgorithmInfo, type KeyAlgorithm } from '../core/keys/key-algorithm.js';
 import { generatePkcs11Key } from '../core/keys/pkcs11-keygen.js';
-import { acquireTokenSession, pkcs11ErrorCode } from '../core/keys/pkcs11-module.js';
+import { pkcs11ErrorCode } from '../core/keys/pkcs11-module.js';
+import { acquireTokenSession } from '../core/keys/pkcs11-token-session.js';
 import { parsePkcs11Uri } from '../core/keys/pkcs11-uri.js';
 import { addSoftHsmToken, createSoftHsmToken, softHsmAvailable } from './helpers/softhsm.js';
 

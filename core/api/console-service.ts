@@ -17,6 +17,13 @@ import type { KeySecret } from '../keys/key-spec.js';
 import { getCa, listCas } from '../store/ca-repository.js';
 import { openStore, type Store } from '../store/database.js';
 import { toPem } from '../x509/asn1.js';
+import type { BundleLimits } from '../bundles/bundle-format.js';
+import { importBundle, type ImportOptions, type ImportOutcome } from '../bundles/bundle-import.js';
+import { inspectBundle, type InspectReport } from '../bundles/bundle-inspect.js';
+import { BundleRepository, type RenewalRequestSummary, type StoredBundle } from '../bundles/bundle-repository.js';
+import { createBundleSigner, currentBundleSigner, type BundleSignerSummary, type CreateBundleSignerInput } from '../bundles/console-signer.js';
+import type { MetricsParallelism } from '../bundles/payloads/metrics-file.js';
+import { exportRenewal, type RenewalExportInput, type RenewalExportResult } from '../bundles/renewal-export.js';
 
 export interface ConsoleOptions {
   home: string;
@@ -143,5 +150,38 @@ export class ConsoleService {
 
   auditExport(path: string): { path: string; entries: number } {
     return this.store.audit.export(path);
+  }
+
+  /** Imports bundles one after the other; each is accepted, found already imported, or rejected (and quarantined). */
+  async importBundles(files: string[], opts: ImportOptions = {}): Promise<ImportOutcome[]> {
+    const out: ImportOutcome[] = [];
+    for (const f of files) out.push(await importBundle(this.ctx, f, opts));
+    return out;
+  }
+
+  /** Every import check, as a report, storing nothing (works on a read-only home). */
+  inspectBundle(file: string, opts: { limits?: Partial<BundleLimits>; parallel?: MetricsParallelism } = {}): Promise<InspectReport> {
+    return inspectBundle(this.ctx, file, opts);
+  }
+
+  /** Answers pending renewal requests with a signed renewal bundle written to input.out. */
+  exportRenewalBundle(input: RenewalExportInput): Promise<RenewalExportResult> {
+    return exportRenewal(this.ctx, input);
+  }
+
+  createBundleSigner(input: CreateBundleSignerInput): Promise<BundleSignerSummary> {
+    return createBundleSigner(this.ctx, input);
+  }
+
+  bundleSigner(): BundleSignerSummary | null {
+    return currentBundleSigner(this.store.db);
+  }
+
+  listBundles(filter: { type?: string; direction?: 'import' | 'export'; limit?: number } = {}): StoredBundle[] {
+    return new BundleRepository(this.store.db).list(filter);
+  }
+
+  listRenewalRequests(filter: { status?: RenewalRequestSummary['status']; limit?: number } = {}): RenewalRequestSummary[] {
+    return new BundleRepository(this.store.db).renewalRequests(filter);
   }
 }

@@ -129,13 +129,14 @@ async function readEntries(tar: TarReader, hooks: ReadHooks, fileHash: Hash): Pr
   const first = await tar.next();
   if (!first) reject('BUNDLE_MISSING_ENTRY', 'The archive is empty: manifest.json is missing');
   checkEntry(first);
-  if (first.name !== MANIFEST_NAME) misplaced(first, MANIFEST_NAME, seen, new Set([SIGNATURE_NAME]));
+  if (first.name !== MANIFEST_NAME) reject('BUNDLE_ENTRY_ORDER', `The first archive member is '${first.name}'; a bundle starts with manifest.json`);
   seen.add(MANIFEST_NAME);
   const manifestBytes = await readSmall(tar, first, limits.maxManifestBytes);
   const second = await tar.next();
   if (!second) reject('BUNDLE_MISSING_ENTRY', 'manifest.p7s is missing');
   checkEntry(second);
-  if (second.name !== SIGNATURE_NAME) misplaced(second, SIGNATURE_NAME, seen, new Set());
+  if (second.name === MANIFEST_NAME) reject('BUNDLE_DUPLICATE_ENTRY', 'Archive member manifest.json appears twice');
+  if (second.name !== SIGNATURE_NAME) reject('BUNDLE_ENTRY_ORDER', `The second archive member is '${second.name}'; manifest.p7s must follow manifest.json`);
   seen.add(SIGNATURE_NAME);
   const signature = await readSmall(tar, second, limits.maxManifestBytes);
 

@@ -20,6 +20,21 @@ export interface StoredBundle {
   operator: string;
 }
 
+export interface RenewalRequestSummary {
+  requestId: string;
+  bundleId: string;
+  host: string;
+  profile: string;
+  reason: string;
+  subject: string;
+  proofKind: string;
+  status: 'pending' | 'issued' | 'rejected';
+  answeredIn: string | null;
+  issuedSerial: string | null;
+  rejectionCode: string | null;
+  receivedAt: string;
+}
+
 export interface NewBundleRow {
   bundleId: string;
   direction: 'import' | 'export';
@@ -114,6 +129,12 @@ export class BundleRepository {
       insert.run(bundleRowId, r.requestId, r.host, r.profile, r.reason, r.detail ?? null, Buffer.from(r.csrDer), r.subject, r.proof.kind,
         blob(r.proofCertificate), blob(r.proofSignature), blob(r.proofAttestation));
     }
+  }
+
+  renewalRequests(filter: { status?: RenewalRequestSummary['status']; limit?: number } = {}): RenewalRequestSummary[] {
+    return this.db.prepare(`SELECT r.request_id AS requestId, b.bundle_id AS bundleId, r.host, r.profile, r.reason, r.subject, r.proof_kind AS proofKind, r.status,
+        r.answered_in AS answeredIn, r.issued_serial AS issuedSerial, r.rejection_code AS rejectionCode, b.processed_at AS receivedAt
+      FROM renewal_requests r JOIN bundles b ON b.id = r.bundle_id WHERE (?1 IS NULL OR r.status = ?1) ORDER BY r.id LIMIT ?2`).all(filter.status ?? null, filter.limit ?? 1000) as RenewalRequestSummary[];
   }
 
   list(filter: { type?: string; direction?: 'import' | 'export'; limit?: number } = {}): StoredBundle[] {

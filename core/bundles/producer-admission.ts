@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { PURPOSE_OIDS, validatePath } from '../x509/path/index.js';
 import { describeCertificate } from '../x509/certificate-info.js';
+import { sameBytes } from '../x509/public-key.js';
 import { IMPORTABLE_TYPES } from './bundle-format.js';
 import { reject } from './bundle-rejection.js';
 import type { OpenedBundle } from './bundle-reader.js';
@@ -23,6 +24,14 @@ export type Admission =
   | { verdict: 'known'; existing: StoredBundle };
 
 const sha256 = (der: Uint8Array) => createHash('sha256').update(der).digest('hex');
+
+function safeSubject(der: Uint8Array): string {
+  try {
+    return describeCertificate(der).subject;
+  } catch {
+    return 'undecodable';
+  }
+}
 
 /** Certificates of this home's active CAs: the only trust anchors a bundle signer may chain to. */
 export function trustAnchors(db: Database.Database): Uint8Array[] {
@@ -56,25 +65,32 @@ function assertCaLineNotRevoked(db: Database.Database, anchor: Uint8Array): void
  */
 export function admitBundle(db: Database.Database, b: OpenedBundle, now: Date, opts: { importing: boolean }): Admission {
   const repo = new BundleRepository(db);
-  const existing = repo.findByBundleId(b.manifest.bundleId);
-  if (existing && existing.manifestSha256 === b.manifestSha256) return { verdict: 'known', existing };
   if (opts.importing && !IMPORTABLE_TYPES.includes(b.manifest.type)) {
     reject('BUNDLE_TYPE_NOT_IMPORTABLE', `This is a ${b.manifest.type} bundle; the console imports ${IMPORTABLE_TYPES.join(', ')} bundles`, 'Renewal bundles go to the hosts (their agent installs them); inspect one with: coldroot bundle inspect FILE');
   }
+  const existing = repo.findByBundleId(b.manifest.bundleId);
+  if (existing && existing.manifestSha256 === b.manifestSha256) return { verdict: 'known', existing };
   if (Date.parse(b.manifest.createdAt) > now.getTime() + CLOCK_SKEW_MS) {
     reject('BUNDLE_CREATED_IN_FUTURE', `The bundle says it was created at ${b.manifest.createdAt}, more than a day after this console's clock (${now.toISOString()})`, "Check this machine's clock and the producer's");
   }
 
+  const anchors = trustAnchors(db);
   const path = validatePath({
     leaf: b.signer.certificate,
     intermediates: b.signer.certificates.filter((c) => c !== b.signer.certificate),
-    trustAnchors: trustAnchors(db),
+    trustAnchors: anchors,
     at: now,
     keyUsage: ['digitalSignature'],
     purpose: PURPOSE_OIDS.emailProtection,
   });
   if (!path.ok) reject('BUNDLE_SIGNER_UNTRUSTED', `The producer certificate (${b.signer.subject}) does not chain to a CA of this home: ${path.code}: ${path.message}`);
 
+  // Whatever else manifest.p7s carries must be on the path or be a CA certificate this home holds: nothing rides along unchecked.
+  for (const c of b.signer.certificates) {
+    if (!path.chain.some((p) => sameBytes(p, c)) && !anchors.some((a) => sameBytes(a, c))) {
+      reject('BUNDLE_SIGNER_UNTRUSTED', `manifest.p7s carries a certificate that is not on the producer's path to this home's CA (${safeSubject(c)})`);
+    }
+  }
   const own = revocationOf(db, b.signer.certificate);
   if (!own) {
     reject('BUNDLE_PRODUCER_UNKNOWN', `The producer certificate (${b.signer.subject}, serial ${b.signer.serial}) chains to this home's CA but is not in its inventory, so its revocation status is unknown`,

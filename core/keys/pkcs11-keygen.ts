@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { KeyType, ObjectClass, type IKeyPair } from 'graphene-pk11';
 import { ColdrootError } from '../errors.js';
 import { keyAlgorithmInfo, type KeyAlgorithm } from './key-algorithm.js';
-import { acquireTokenSession, pkcs11Failure, type TokenSession } from './pkcs11-module.js';
+import { pkcs11Failure } from './pkcs11-module.js';
 import { signerForKeyPair, type Pkcs11Signer } from './pkcs11-signer.js';
+import { acquireTokenSession, type TokenSession } from './pkcs11-token-session.js';
 
 const CKK_EC_EDWARDS = 0x40;
 const MECH = {

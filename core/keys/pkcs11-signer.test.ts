@@ -9,8 +9,9 @@ import { addSoftHsmToken, createSoftHsmToken, lockSoftHsmUserPin, softHsmAvailab
 import { ColdrootError } from '../errors.js';
 import { keyAlgorithmInfo, type KeyAlgorithm } from './key-algorithm.js';
 import { generatePkcs11Key } from './pkcs11-keygen.js';
-import { acquireTokenSession, loadedModuleCount, openTokenSessionCount } from './pkcs11-module.js';
+import { loadedModuleCount } from './pkcs11-module.js';
 import { listPkcs11Tokens, openPkcs11Signer, type Pkcs11Signer } from './pkcs11-signer.js';
+import { acquireTokenSession, openTokenSessionCount } from './pkcs11-token-session.js';
 import { formatPkcs11Uri, parsePkcs11Uri } from './pkcs11-uri.js';
 import { runSignerContract } from './signer-contract.js';
 

@@ -2,7 +2,9 @@ import { createHash, createPublicKey, verify as nodeVerify } from 'node:crypto';
 import { KeyType, ObjectClass, type PrivateKey, type PublicKey, type SessionObject, type Sign } from 'graphene-pk11';
 import { ColdrootError } from '../errors.js';
 import { keyAlgorithmInfo, type KeyAlgorithm } from './key-algorithm.js';
-import { acquireTokenSession, pkcs11ErrorCode, pkcs11Failure, type TokenMatch, type TokenSession } from './pkcs11-module.js';
+import { pkcs11ErrorCode, pkcs11Failure } from './pkcs11-module.js';
+import { ecdsaRawToDer, ecPointFromAttribute, spkiFromTokenKey } from './pkcs11-spki.js';
+import { acquireTokenSession, type TokenMatch, type TokenSession } from './pkcs11-token-session.js';
 import { formatPkcs11Uri, parsePkcs11Uri } from './pkcs11-uri.js';
 import type { Signer } from './signer.js';
 
@@ -44,97 +46,6 @@ function signPlan(alg: KeyAlgorithm, keyUri: string): { mechanism: number; input
         },
       };
   }
-}
-
-/** Raw r||s (PKCS#11 ECDSA output) to the DER Ecdsa-Sig-Value that X.509 carries. */
-export function ecdsaRawToDer(raw: Uint8Array): Uint8Array {
-  if (raw.length === 0 || raw.length % 2 !== 0 || raw.length > 132) throw new Error(`ECDSA signature of bad length ${raw.length}`);
-  const half = raw.length / 2;
-  // Minimal two's-complement INTEGER: strip leading zeros, add one back if the top bit is set.
-  const span = (from: number) => {
-    let i = from;
-    while (i < from + half - 1 && raw[i] === 0) i++;
-    return { start: i, len: from + half - i, pad: raw[i] & 0x80 ? 1 : 0 };
-  };
-  const r = span(0);
-  const s = span(half);
-  const body = 4 + r.len + r.pad + s.len + s.pad;
-  const head = body < 0x80 ? 2 : 3;
-  const out = new Uint8Array(head + body);
-  let o = 0;
-  out[o++] = 0x30;
-  if (head === 3) out[o++] = 0x81;
-  out[o++] = body;
-  for (const [int, from] of [[r, r.start], [s, s.start]] as const) {
-    out[o++] = 0x02;
-    out[o++] = int.len + int.pad;
-    if (int.pad) out[o++] = 0;
-    out.set(raw.subarray(from, from + int.len), o);
-    o += int.len;
-  }
-  return out;
-}
-
-// DER pieces of SubjectPublicKeyInfo (RFC 5280, 5480, 8410, 8017).
-const ALG_EC = '06072a8648ce3d0201'; // id-ecPublicKey
-const ALG_RSA = '06092a864886f70d0101010500'; // rsaEncryption, NULL
-const ALG_ED25519 = '06032b6570';
-const CURVE = { 'ecdsa-p256': { params: '06082a8648ce3d030107', point: 65 }, 'ecdsa-p384': { params: '06052b81040022', point: 97 } } as const;
-
-function tlv(tag: number, ...parts: Uint8Array[]): Buffer {
-  const body = Buffer.concat(parts);
-  const n = body.length;
-  const len = n < 0x80 ? [n] : n < 0x100 ? [0x81, n] : n < 0x10000 ? [0x82, n >> 8, n & 0xff] : [0x83, n >> 16, (n >> 8) & 0xff, n & 0xff];
-  return Buffer.concat([Buffer.from([tag, ...len]), body]);
-}
-const hex = (h: string) => Buffer.from(h, 'hex');
-const bitString = (b: Uint8Array) => tlv(0x03, Buffer.from([0]), b);
-function unsignedInt(b: Uint8Array): Buffer {
-  let i = 0;
-  while (i < b.length - 1 && b[i] === 0) i++;
-  const v = Buffer.from(b.subarray(i));
-  return tlv(0x02, v[0] & 0x80 ? Buffer.concat([Buffer.from([0]), v]) : v);
-}
-
-/**
- * CKA_EC_POINT is, per the standard, a DER OCTET STRING around the point (SoftHSM does that);
- * some tokens return the bare point. The expected point size tells the two apart.
- */
-export function ecPointFromAttribute(alg: KeyAlgorithm, value: Uint8Array): Buffer {
-  const size = alg === 'ed25519' ? 32 : CURVE[alg as keyof typeof CURVE].point;
-  const v = Buffer.from(value);
-  if (v.length === size && (alg === 'ed25519' || v[0] === 0x04)) return v;
-  if (v[0] === 0x04 && v[1] === size && v.length === size + 2) return v.subarray(2);
-  if (v[0] === 0x04 && v[1] === 0x81 && v[2] === size && v.length === size + 3) return v.subarray(3);
-  throw new ColdrootError('PKCS11_PUBLIC_KEY_INVALID', `CKA_EC_POINT of ${value.length} bytes is not a ${alg} public key`, 'The public key object on the token is malformed; regenerate the key', 'failure');
-}
-
-/** SubjectPublicKeyInfo DER from the token's public key attributes, cross-checked by node:crypto. */
-export function spkiFromTokenKey(alg: KeyAlgorithm, a: { ecPoint?: Uint8Array; modulus?: Uint8Array; publicExponent?: Uint8Array }): Uint8Array {
-  const info = keyAlgorithmInfo(alg);
-  let spki: Buffer;
-  if (info.family === 'rsa') {
-    spki = tlv(0x30, tlv(0x30, hex(ALG_RSA)), bitString(tlv(0x30, unsignedInt(a.modulus!), unsignedInt(a.publicExponent!))));
-  } else if (info.family === 'ec') {
-    spki = tlv(0x30, tlv(0x30, hex(ALG_EC), hex(CURVE[alg as keyof typeof CURVE].params)), bitString(a.ecPoint!));
-  } else {
-    spki = tlv(0x30, tlv(0x30, hex(ALG_ED25519)), bitString(a.ecPoint!));
-  }
-  const bad = (why: string) => new ColdrootError('PKCS11_PUBLIC_KEY_INVALID', `The token's public key is not a valid ${alg} key: ${why}`, 'The public key object on the token is malformed; regenerate the key', 'failure');
-  let key;
-  try {
-    key = createPublicKey({ key: spki, format: 'der', type: 'spki' });
-  } catch (e) {
-    throw bad(e instanceof Error ? e.message : String(e));
-  }
-  const d = key.asymmetricKeyDetails ?? {};
-  const ok = info.family === 'rsa'
-    ? key.asymmetricKeyType === 'rsa' && d.modulusLength === info.modulusBits
-    : info.family === 'ec'
-      ? key.asymmetricKeyType === 'ec' && d.namedCurve === (alg === 'ecdsa-p256' ? 'prime256v1' : 'secp384r1')
-      : key.asymmetricKeyType === 'ed25519';
-  if (!ok) throw bad(`node:crypto reads it as ${key.asymmetricKeyType} ${JSON.stringify(d, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))}`);
-  return new Uint8Array(spki);
 }
 
 /**

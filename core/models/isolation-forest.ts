@@ -45,8 +45,8 @@ export class IsolationForest {
   private readonly layout: ForestLayout;
   private readonly normaliser: number;
 
-  /** Use IsolationForest.fit or IsolationForest.fromBytes; this trusts its inputs. */
-  constructor(params: IsolationForestParams, trees: readonly IsolationTree[]) {
+  /** Through fit or fromBytes only: this trusts its inputs. The trees must not be mutated afterwards. */
+  private constructor(params: IsolationForestParams, trees: readonly IsolationTree[]) {
     this.params = Object.freeze({ ...params });
     this.trees = trees;
     this.layout = compileForest(trees, params.maxDepth);
@@ -89,7 +89,7 @@ export class IsolationForest {
     return encodeIsolationForest(this.params, this.trees);
   }
 
-  /** Anomaly scores s(x) in (0, 1], one per row; about 0.5 or below is ordinary. */
+  /** Anomaly scores s(x) in (0, 1], one per row; about 0.5 or below is ordinary. Fills and returns a view of `out` if given. */
   score(x: FeatureMatrix, out?: Float64Array): Float64Array {
     const result = this.meanPathLength(x, out);
     const k = -1 / this.normaliser;
@@ -109,7 +109,7 @@ export class IsolationForest {
         'Pass an output array at least as long as the number of rows.', 'failure');
     }
     assertFinite(x, 'Rows to score');
-    const result = out ?? new Float64Array(x.rows);
+    const result = out ? out.subarray(0, x.rows) : new Float64Array(x.rows);
     sumPathLengths(this.layout, x.data, x.rows, x.cols, result);
     const inv = 1 / this.params.nTrees;
     for (let r = 0; r < x.rows; r++) result[r] *= inv;

@@ -1,6 +1,6 @@
 import { ColdrootError } from '../errors.js';
 import type { DetectorResult } from './statistical-detectors.js';
-import { MAD_TO_SIGMA, medianInPlace, robustStats } from './robust-statistics.js';
+import { MAD_TO_SIGMA, medianInPlace } from './robust-statistics.js';
 
 /**
  * Per-host baseline that respects daily and weekly cycles: the median and spread of the metric
@@ -46,7 +46,6 @@ interface Bucket {
 }
 
 const HOUR_MS = 3_600_000;
-/** Leave-one-out residuals cost O(n²) per bucket; larger buckets use ordinary residuals. */
 const LOO_MAX = 64;
 
 export class SeasonalBaseline {
@@ -79,24 +78,24 @@ export class SeasonalBaseline {
       throw new ColdrootError('MODEL_BAD_OPTION', `minPerBucket must be an integer ≥ 2, got ${minPerBucket}`, 'Use 2 or more.');
     }
     const offsetHours = offsetMinutes / 60;
-    const weekGroups: number[][] = Array.from({ length: 168 }, () => []);
-    const dayGroups: number[][] = Array.from({ length: 24 }, () => []);
-    const allGroup: number[] = [];
-    for (let i = 0; i < times.length; i++) {
-      const v = values[i];
-      if (!Number.isFinite(v) || !Number.isFinite(times[i])) {
-        throw new ColdrootError('MODEL_NON_FINITE_FEATURE', `Baseline history point ${i} is ${v} at time ${times[i]}`,
+    const n = times.length;
+    const week = new Int32Array(n);
+    const day = new Int32Array(n);
+    const all = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      if (!Number.isFinite(values[i]) || !Number.isFinite(times[i])) {
+        throw new ColdrootError('MODEL_NON_FINITE_FEATURE', `Baseline history point ${i} is ${values[i]} at time ${times[i]}`,
           'Drop missing metric windows before building a baseline.');
       }
-      const how = hourOfWeek(times[i], offsetHours);
-      weekGroups[how].push(v);
-      dayGroups[how % 24].push(v);
-      allGroup.push(v);
+      week[i] = hourOfWeek(times[i], offsetHours);
+      day[i] = week[i] % 24;
     }
-    const week = bucketLevel(weekGroups, priorWeight, minPerBucket);
-    const day = bucketLevel(dayGroups, priorWeight, minPerBucket);
-    const [all] = bucketLevel([allGroup], priorWeight, 2);
-    return new SeasonalBaseline(offsetHours, minPerBucket, minScale, threshold, week, day, all);
+    const levels = {
+      week: bucketLevel(values, week, 168, priorWeight, minPerBucket),
+      day: bucketLevel(values, day, 24, priorWeight, minPerBucket),
+      all: bucketLevel(values, all, 1, priorWeight, 2)[0],
+    };
+    return new SeasonalBaseline(offsetHours, minPerBucket, minScale, threshold, levels.week, levels.day, levels.all);
   }
 
   /** The expected value and spread for a time, from the most specific bucket with enough history. */
@@ -128,34 +127,83 @@ export function hourOfWeek(timeMs: number, offsetHours = 0): number {
   return weekday * 24 + (((hours % 24) + 24) % 24);
 }
 
-function bucketLevel(groups: number[][], priorWeight: number, minPerBucket: number): Bucket[] {
-  // Pooled spread over the buckets this level would actually use.
-  const pooledAbs = groups.filter((g) => g.length >= minPerBucket).flatMap(looResiduals);
-  const pooled = pooledAbs.length > 0 ? MAD_TO_SIGMA * medianInPlace(Float64Array.from(pooledAbs)) : 0;
-  return groups.map((g) => {
-    const n = g.length;
-    if (n < 2) return { n, median: n === 1 ? g[0] : NaN, scale: pooled };
-    const { median, scale: mad } = robustStats(g);
+/**
+ * Median and blended spread of each bucket. Values are grouped by bucket (counting sort) and
+ * each small group sorted, which gives its median and every leave-one-out median in O(1). Past
+ * LOO_MAX points leaving one out changes nothing that matters, and a linear-time median serves.
+ */
+function bucketLevel(values: ArrayLike<number>, bucketOf: Int32Array, buckets: number, priorWeight: number, minPerBucket: number): Bucket[] {
+  const n = bucketOf.length;
+  const start = new Int32Array(buckets + 1);
+  for (let i = 0; i < n; i++) start[bucketOf[i] + 1]++;
+  for (let b = 0; b < buckets; b++) start[b + 1] += start[b];
+  const sorted = new Float64Array(n);
+  const fill = start.slice(0, buckets);
+  for (let i = 0; i < n; i++) sorted[fill[bucketOf[i]]++] = values[i];
+  const medians = new Float64Array(buckets);
+  for (let b = 0; b < buckets; b++) {
+    if (start[b + 1] - start[b] <= LOO_MAX) {
+      sortRange(sorted, start[b], start[b + 1]);
+      medians[b] = sortedMedian(sorted, start[b], start[b + 1] - start[b]);
+    } else {
+      medians[b] = medianInPlace(sorted, start[b], start[b + 1]);
+    }
+  }
+
+  // Pooled spread over the buckets this level would actually use, from leave-one-out residuals.
+  const residuals = new Float64Array(n);
+  let used = 0;
+  for (let b = 0; b < buckets; b++) {
+    const g = sorted.subarray(start[b], start[b + 1]);
+    if (g.length < minPerBucket) continue;
+    if (g.length > LOO_MAX) for (let k = 0; k < g.length; k++) residuals[used++] = Math.abs(g[k] - medians[b]);
+    else for (let k = 0; k < g.length; k++) residuals[used++] = Math.abs(g[k] - medianWithout(g, k));
+  }
+  const pooled = used > 0 ? MAD_TO_SIGMA * medianInPlace(residuals, 0, used) : 0;
+
+  const deviations = new Float64Array(n);
+  const out: Bucket[] = [];
+  for (let b = 0; b < buckets; b++) {
+    const g = sorted.subarray(start[b], start[b + 1]);
+    const count = g.length;
+    if (count < 2) {
+      out.push({ n: count, median: count === 1 ? g[0] : NaN, scale: pooled });
+      continue;
+    }
+    const median = medians[b];
+    for (let k = 0; k < count; k++) deviations[k] = Math.abs(g[k] - median);
     // The sample median of n points misses the true one by about σ·√(π / 2n).
-    const own = mad * Math.sqrt(1 + Math.PI / (2 * n));
-    const weight = 0.4 * (n - 1);
+    const own = MAD_TO_SIGMA * medianInPlace(deviations, 0, count) * Math.sqrt(1 + Math.PI / (2 * count));
+    const weight = 0.4 * (count - 1);
     const scale = Math.sqrt((weight * own * own + priorWeight * pooled * pooled) / (weight + priorWeight));
-    return { n, median, scale };
-  });
+    out.push({ n: count, median, scale });
+  }
+  return out;
 }
 
-/** |x_i − median of the bucket without x_i| for each point (ordinary residuals for big buckets). */
-function looResiduals(g: number[]): number[] {
-  const n = g.length;
-  if (n < 2) return [];
-  if (n > LOO_MAX) {
-    const median = medianInPlace(Float64Array.from(g));
-    return g.map((v) => Math.abs(v - median));
+/** Insertion sort: buckets hold a few weeks or days of history. */
+function sortRange(a: Float64Array, lo: number, hi: number): void {
+  for (let i = lo + 1; i < hi; i++) {
+    const v = a[i];
+    let j = i - 1;
+    while (j >= lo && a[j] > v) {
+      a[j + 1] = a[j];
+      j--;
+    }
+    a[j + 1] = v;
   }
-  const others = new Float64Array(n - 1);
-  return g.map((v, i) => {
-    let k = 0;
-    for (let j = 0; j < n; j++) if (j !== i) others[k++] = g[j];
-    return Math.abs(v - medianInPlace(others));
-  });
+}
+
+function sortedMedian(g: Float64Array, from: number, count: number): number {
+  const mid = from + (count >> 1);
+  return count % 2 ? g[mid] : (g[mid - 1] + g[mid]) / 2;
+}
+
+/** Median of sorted g without its k-th element: remaining element j sits at j < k ? j : j + 1. */
+function medianWithout(g: Float64Array, k: number): number {
+  const m = g.length - 1;
+  const mid = m >> 1;
+  const upper = g[mid < k ? mid : mid + 1];
+  if (m % 2) return upper;
+  return (g[mid - 1 < k ? mid - 1 : mid] + upper) / 2;
 }

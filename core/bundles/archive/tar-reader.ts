@@ -168,7 +168,11 @@ function octal(b: Uint8Array, start: number, len: number, what: string, at: numb
 function parseHeader(b: Uint8Array, at: number): TarHeader {
   let sum = 0;
   for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : b[i];
-  if (octal(b, 148, 8, 'checksum', at) !== sum) reject('BUNDLE_ARCHIVE_INVALID', `The header at byte ${at} has a wrong checksum: the archive is damaged or not a tar file`);
+  // The checksum field is outside the sum, so its layout is held exact: six octal digits, then NUL and space in either order.
+  const field148 = Buffer.from(b.subarray(148, 156)).toString('latin1');
+  if (!/^[0-7]{6}(?: \u0000|\u0000 )$/.test(field148) || parseInt(field148.slice(0, 6), 8) !== sum) {
+    reject('BUNDLE_ARCHIVE_INVALID', `The header at byte ${at} has a wrong checksum: the archive is damaged or not a tar file`);
+  }
   const magic = Buffer.from(b.subarray(257, 265)).toString('latin1');
   const posix = magic === 'ustar\u000000';
   if (!posix && magic !== 'ustar  \u0000') reject('BUNDLE_ARCHIVE_INVALID', `The header at byte ${at} is not ustar (magic ${JSON.stringify(magic)})`);

@@ -21,6 +21,7 @@ export type CmsVerification =
   | { ok: false; message: string };
 
 const fail = (message: string): CmsVerification => ({ ok: false, message });
+const ID_SIGNED_DATA = Uint8Array.from([0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02]);
 
 /** The exact DER pieces of ContentInfo → SignedData that the signature covers or names. */
 interface RawSignedData {
@@ -34,6 +35,7 @@ function rawParts(der: Uint8Array): RawSignedData {
   if (top.tag !== 0x30 || top.end !== der.length) throw new Error('not a single DER SEQUENCE');
   const [oid, explicit, ...rest] = readChildren(der, top);
   if (!oid || oid.tag !== 0x06 || !explicit || explicit.tag !== 0xa0 || rest.length) throw new Error('not a ContentInfo');
+  if (!sameBytes(tlvBytes(der, oid), ID_SIGNED_DATA)) throw new Error('the ContentInfo is not id-signedData');
   const inner = readChildren(der, explicit);
   if (inner.length !== 1 || inner[0].tag !== 0x30) throw new Error('ContentInfo content is not one SEQUENCE');
   const sd = readChildren(der, inner[0]);
@@ -104,6 +106,15 @@ export function verifyDetached(p7s: Uint8Array, content: Uint8Array): CmsVerific
   } catch (e) {
     return fail(`manifest.p7s is not a DER CMS SignedData: ${(e as Error).message}`);
   }
+  // Parts outside the signed attributes are held to exactly what a bundle signature holds, so no byte of manifest.p7s goes unchecked.
+  const si0 = sd.signerInfos[0];
+  if (sd.version !== 1) return fail(`SignedData version ${sd.version}; bundle signatures are version 1`);
+  if (si0.version !== (si0.sid.subjectKeyIdentifier ? 3 : 1)) return fail(`SignerInfo version ${si0.version} does not match its signer identifier`);
+  if (sd.digestAlgorithms.length !== 1 || sd.digestAlgorithms[0].algorithm !== si0.digestAlgorithm.algorithm || sd.digestAlgorithms[0].parameters !== undefined) {
+    return fail('SignedData.digestAlgorithms must name exactly the signer\'s digest algorithm');
+  }
+  if (si0.digestAlgorithm.parameters !== undefined) return fail('the digest AlgorithmIdentifier carries parameters');
+  if (sd.crls || si0.unsignedAttrs) return fail('the SignedData carries CRLs or unsigned attributes, which bundle signatures never have');
   if (sd.encapContentInfo.eContentType !== CMS_OID.data) return fail(`the signed content type is ${sd.encapContentInfo.eContentType}, not id-data`);
   if (sd.encapContentInfo.eContent) return fail('the signature embeds its content; a bundle signature is detached');
   const si = sd.signerInfos[0];
@@ -141,6 +152,8 @@ export function verifyDetached(p7s: Uint8Array, content: Uint8Array): CmsVerific
   if (!signer) return fail('the certificate named by the SignerInfo is not in the SignedData');
   const sigAlg = si.signatureAlgorithm.algorithm;
   if (!(sigAlg in SIGNATURE_HASH)) return fail(`signature algorithm ${sigAlg} is not accepted`);
+  const params = si.signatureAlgorithm.parameters;
+  if (params !== undefined && !(params === null && sigAlg.startsWith('1.2.840.113549.1.1.'))) return fail(`signature algorithm ${sigAlg} carries parameters it does not take`);
   const fixed = SIGNATURE_HASH[sigAlg];
   if (fixed === null && digest !== 'sha512') return fail('Ed25519 signatures in CMS use SHA-512 as the digest algorithm (RFC 8419)');
   if (fixed !== null && fixed !== 'digest' && fixed !== digest) return fail(`signature algorithm ${sigAlg} hashes with ${fixed} but the digest algorithm is ${digest}`);

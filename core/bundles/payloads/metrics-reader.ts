@@ -26,6 +26,7 @@ export interface MetricsReadOptions {
   afterChunk?: () => Promise<void> | void;
 }
 
+/** The ratio is judged once this much came out (small files may compress very well). */
 const RATIO_GRACE = 1024 * 1024;
 
 /**

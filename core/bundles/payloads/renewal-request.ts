@@ -56,9 +56,9 @@ export interface CheckedRenewalRequest extends RenewalRequest {
   proofAttestation: Uint8Array | null;
 }
 
-const HASH_BY_KEY: Record<string, string | null> = { 'ecdsa-p256': 'sha256', 'ecdsa-p384': 'sha384', 'ecdsa-p521': 'sha512', ed25519: null };
+const HASH_BY_KEY: Record<string, string | null> = { 'ecdsa-p256': 'sha256', 'ecdsa-p384': 'sha384', 'ecdsa-p521': 'sha512', 'rsa-4096': 'sha384', ed25519: null };
 
-/** The hash a proof signature uses for a key type: SHA-256 for P-256 and RSA, SHA-384 for P-384, none for Ed25519. */
+/** The hash a proof signature uses, as Coldroot signers hash: SHA-384 for P-384 and RSA-4096, SHA-512 for P-521, none for Ed25519, else SHA-256. */
 export function proofHashFor(keyType: string): string | null {
   return keyType in HASH_BY_KEY ? HASH_BY_KEY[keyType] : 'sha256';
 }
