@@ -54,3 +54,10 @@ export async function caKeySecret(svc: ConsoleService, caId: string, envs: { pas
   if (ca.keyUri.startsWith('software:')) return { passphrase: await readSecret(envs.passphraseEnv, `passphrase of CA '${caId}'`, `--${flagPrefix}passphrase-env`) };
   return { pin: await readSecret(envs.pinEnv, `token PIN of CA '${caId}'`, `--${flagPrefix}pin-env`) };
 }
+
+export interface SecretOpts { passphraseEnv?: string; pinEnv?: string }
+
+/** The flags that name where an existing key's secret is: --passphrase-env or --pin-env. */
+export function secretOptions(cmd: Command): Command {
+  return cmd.option('--passphrase-env <VAR>', "environment variable holding the CA key's passphrase").option('--pin-env <VAR>', "environment variable holding the CA token's PIN");
+}

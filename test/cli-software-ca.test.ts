@@ -137,6 +137,27 @@ describe('issuance, revocation, CRL and OCSP', () => {
     assert.match(bad.stdout, /Reason: keyCompromise/);
   });
 
+  test('a delegated OCSP responder signs responses that openssl accepts, without the CA key', () => {
+    const r = run('ocsp', 'create-responder', '--ca', sub.id, '--software', '--passphrase-env', 'RESP_PASS', '--ca-passphrase-env', 'CA_PASS');
+    assert.equal(r.code, 2, 'RESP_PASS is not set yet');
+    const env2 = { ...env, RESP_PASS: 'responder key passphrase' };
+    const created = coldroot(['--home', home, 'ocsp', 'create-responder', '--ca', sub.id, '--software', '--passphrase-env', 'RESP_PASS', '--ca-passphrase-env', 'CA_PASS', '--validity', '30d', '--json'], env2);
+    assert.equal(created.code, 0, created.stderr);
+    const resp = created.json;
+    writeFileSync(file('responder.pem'), resp.certificatePem);
+    assert.match(openssl(['x509', '-in', file('responder.pem'), '-noout', '-text']).stdout, /OCSP Signing[\s\S]*OCSP No Check/);
+    const out = file('ocsp-delegated');
+    const p = coldroot(['--home', home, 'ocsp', 'presign', '--ca', sub.id, '--responder', resp.id, '--out', out, '--passphrase-env', 'RESP_PASS', '--json'], env2);
+    assert.equal(p.code, 0, p.stderr);
+    assert.equal(p.json.signedBy, resp.id);
+    const good = openssl(['ocsp', '-respin', join(out, `${leaf.serial}.der`), '-issuer', file('sub.pem'), '-CAfile', file('chain.pem'), '-no_nonce', '-cert', file('web.pem')]);
+    assert.match(good.stderr + good.stdout, /Response verify OK/);
+    assert.match(good.stdout, /web.pem: good/);
+    assert.match(openssl(['ocsp', '-respin', join(out, `${leaf.serial}.der`), '-resp_text', '-noverify']).stdout, /Responder Id: [0-9A-F]{40}[\s\S]*Certificate:/);
+    const list = run('ocsp', 'responders', '--ca', sub.id);
+    assert.deepEqual(list.json.map((x: { id: string; status: string }) => [x.id, x.status]), [[resp.id, 'active']]);
+  });
+
   test('coldroot verify agrees with openssl: good path OK, revoked leaf fails with REVOKED', () => {
     const ok = coldroot(['verify', '--trust', file('root.pem'), '--untrusted', file('sub.pem'), '--crl', file('sub.crl'), '--crl', file('root.crl'), '--purpose', 'serverAuth', '--host', 'www.example.com', file('web.pem'), '--json']);
     assert.equal(ok.code, 0, ok.stdout + ok.stderr);

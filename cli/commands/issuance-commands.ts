@@ -1,11 +1,12 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
+import { ocspCommand } from './ocsp-commands.js';
 import { writeNewFile } from '../../core/api/console-service.js';
 import { readProfileFile, type CertificateProfile } from '../../core/ca/profiles/certificate-profile.js';
 import { ColdrootError } from '../../core/errors.js';
 import { toPem } from '../../core/x509/asn1.js';
-import { caKeySecret, globals, withConsole } from '../console-session.js';
+import { caKeySecret, globals, secretOptions, withConsole, type SecretOpts } from '../console-session.js';
 import { emit } from '../output.js';
 import { progressBar } from '../progress.js';
 
@@ -17,11 +18,7 @@ function readInput(path: string, what: string): Buffer {
   }
 }
 
-interface SecretOpts { passphraseEnv?: string; pinEnv?: string }
 
-function secretOptions(cmd: Command): Command {
-  return cmd.option('--passphrase-env <VAR>', "environment variable holding the CA key's passphrase").option('--pin-env <VAR>', "environment variable holding the CA token's PIN");
-}
 
 /** The batch form: every request in a folder, one transaction, a progress bar and a summary line. */
 async function issueDirectory(cmd: Command, o: SecretOpts & { ca: string; csrDir?: string; outDir?: string; validity?: string }, profile: string | CertificateProfile): Promise<void> {
@@ -93,13 +90,5 @@ export function issuanceCommands(): Command[] {
       emit(globals(cmd), { ...summary, out: o.out }, () => `CRL #${r.crlNumber} of ${r.caId}: ${r.revokedCount} revoked, next update ${r.nextUpdate}; written to ${o.out}`);
     });
 
-  const ocsp = new Command('ocsp').description('OCSP responses for offline publication');
-  secretOptions(ocsp.command('presign').description('sign a response for every certificate of a CA'))
-    .requiredOption('--ca <CA_ID>').requiredOption('--out <DIR>').option('--validity-hours <N>', 'hours until nextUpdate', (v) => Number(v), 168)
-    .action(async (o: SecretOpts & { ca: string; out: string; validityHours: number }, cmd: Command) => {
-      const r = await withConsole(cmd, async (svc) => svc.presignOcsp({ caId: o.ca, secret: await caKeySecret(svc, o.ca, o), outDir: o.out, validityHours: o.validityHours }));
-      emit(globals(cmd), r, () => `${r.responses} OCSP responses (${r.good} good, ${r.revoked} revoked) valid until ${r.nextUpdate} in ${r.outDir}`);
-    });
-
-  return [issue, revoke, crl, ocsp];
+  return [issue, revoke, crl, ocspCommand()];
 }

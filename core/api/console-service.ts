@@ -13,7 +13,10 @@ import type { CertificateProfile } from '../ca/profiles/certificate-profile.js';
 import { publishCrl, type CrlInput, type PublishedCrl } from '../ca/publish-crl.js';
 import { revokeCertificate, type RevokeInput, type RevokeResult } from '../ca/revoke-certificate.js';
 import { ColdrootError } from '../errors.js';
-import type { KeySecret } from '../keys/key-spec.js';
+import type { KeyAlgorithm } from '../keys/key-algorithm.js';
+import type { KeySecret, NewKeySpec } from '../keys/key-spec.js';
+import { listOcspResponders, type OcspResponderRecord } from '../store/ocsp-responder-repository.js';
+import { createOcspResponder, type OcspResponderSummary } from '../ca/ocsp-responder.js';
 import { getCa, listCas } from '../store/ca-repository.js';
 import { openStore, type Store } from '../store/database.js';
 import { toPem } from '../x509/asn1.js';
@@ -138,6 +141,15 @@ export class ConsoleService {
 
   presignOcsp(input: OcspPresignInput): Promise<OcspPresignResult> {
     return presignOcsp(this.ctx, input);
+  }
+
+  createOcspResponder(input: { caId: string; caSecret: KeySecret; key: NewKeySpec; algorithm: KeyAlgorithm; validity?: string }): Promise<OcspResponderSummary> {
+    return createOcspResponder(this.ctx, input);
+  }
+
+  listOcspResponders(caId: string): Array<Omit<OcspResponderRecord, 'certificateDer'>> {
+    getCa(this.store.db, caId);
+    return listOcspResponders(this.store.db, caId).map(({ certificateDer: _der, ...r }) => r);
   }
 
   listProfiles(): CertificateProfile[] {

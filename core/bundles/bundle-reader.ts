@@ -142,8 +142,13 @@ async function readEntries(tar: TarReader, hooks: ReadHooks, fileHash: Hash): Pr
 
   const cms = verifyDetached(signature, manifestBytes);
   if (!cms.ok) reject('BUNDLE_SIGNATURE_INVALID', `manifest.p7s: ${cms.message}`);
+  let signer: SignerFacts;
+  try {
+    signer = signerFacts(cms.signerCertificate, cms.certificates, cms.signingTime);
+  } catch (e) {
+    reject('BUNDLE_SIGNATURE_INVALID', `manifest.p7s: the signer certificate cannot be decoded: ${(e as Error).message}`);
+  }
   const manifest = parseManifest(manifestBytes);
-  const signer = signerFacts(cms.signerCertificate, cms.certificates, cms.signingTime);
   if (signer.sha256 !== manifest.producer.certificateSha256) {
     reject('BUNDLE_PRODUCER_MISMATCH', `manifest.json names producer certificate ${manifest.producer.certificateSha256.slice(0, 16)}…, but manifest.p7s is signed with ${signer.sha256.slice(0, 16)}… (${signer.subject})`);
   }

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { latestVersion } from './migrations.js';
 import { databaseFingerprint, openStore } from './database.js';
 import { readHomeLock } from './home-lock.js';
 
@@ -42,7 +43,7 @@ describe('openStore', () => {
       assert.equal(store.db.pragma('synchronous', { simple: true }), 2); // FULL
       assert.equal(store.db.pragma('foreign_keys', { simple: true }), 1);
       assert.equal(store.db.pragma('busy_timeout', { simple: true }), 5000);
-      assert.equal(store.db.pragma('user_version', { simple: true }), 2);
+      assert.equal(store.db.pragma('user_version', { simple: true }), latestVersion());
       // meta records the key's public half and its fingerprint
       const spki = createPublicKey(fs.readFileSync(keyFile, 'utf8')).export({ type: 'spki', format: 'der' });
       const meta = Object.fromEntries((store.db.prepare('SELECT key, value FROM meta').all() as { key: string; value: string }[]).map((r) => [r.key, r.value]));
@@ -137,12 +138,12 @@ describe('openStore', () => {
   test('a database written by a newer Coldroot is refused, and the lock is released', () => {
     openStore(home, { create: true }).close();
     const raw = new Database(path.join(home, 'coldroot.db'));
-    raw.pragma('user_version = 9');
+    raw.pragma('user_version = 99');
     raw.close();
     for (const readonly of [false, true]) {
       assert.throws(() => openStore(home, { readonly }), {
         code: 'DATABASE_TOO_NEW',
-        message: `Database ${path.join(home, 'coldroot.db')} has schema version 9, but this Coldroot knows versions up to 2`,
+        message: `Database ${path.join(home, 'coldroot.db')} has schema version 99, but this Coldroot knows versions up to ${latestVersion()}`,
       });
     }
     assert.equal(readHomeLock(home), null);

@@ -3,6 +3,7 @@ import { ColdrootError } from '../errors.js';
 import { audit } from './migrations/001-audit.js';
 import { caInventory } from './migrations/002-ca-inventory.js';
 import { bundles } from './migrations/003-bundles.js';
+import { ocspResponders } from './migrations/004-ocsp-responders.js';
 
 export interface Migration {
   readonly version: number;
@@ -11,7 +12,7 @@ export interface Migration {
 }
 
 /** Every schema change, in order. Versions are 1, 2, 3… and are stored in PRAGMA user_version. */
-export const MIGRATIONS: readonly Migration[] = [audit, caInventory, bundles];
+export const MIGRATIONS: readonly Migration[] = [audit, caInventory, bundles, ocspResponders];
 
 export interface MigrationResult {
   from: number;

@@ -33,9 +33,10 @@ export class ResponseDataTemplate {
   readonly #certIdPrefix: Uint8Array; // hashAlgorithm + issuerNameHash + issuerKeyHash
   readonly #tail: Uint8Array; // thisUpdate + [0] nextUpdate
 
-  constructor(issuer: OcspIssuer, thisUpdate: Date, nextUpdate: Date) {
+  /** `responderKeyHash`: SHA-1 of the signing key: the CA's own (default) or a delegated responder's. */
+  constructor(issuer: OcspIssuer, thisUpdate: Date, nextUpdate: Date, responderKeyHash: Uint8Array = issuer.keyHash) {
     const nameHash = createHash('sha1').update(issuer.nameDer).digest();
-    this.#head = concatBytes([derTlv(0xa2, derTlv(0x04, issuer.keyHash)), generalizedTime(thisUpdate)]);
+    this.#head = concatBytes([derTlv(0xa2, derTlv(0x04, responderKeyHash)), generalizedTime(thisUpdate)]);
     this.#certIdPrefix = concatBytes([SHA1, derTlv(0x04, nameHash), derTlv(0x04, issuer.keyHash)]);
     this.#tail = concatBytes([generalizedTime(thisUpdate), derTlv(0xa0, generalizedTime(nextUpdate))]);
   }

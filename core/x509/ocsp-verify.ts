@@ -1,5 +1,7 @@
 import { createHash, type KeyObject } from 'node:crypto';
-import { readChildren, readTlv, tlvBytes, type Tlv } from './der-reader.js';
+import { describeCertificate } from './certificate-info.js';
+import { readChildren, readTlv, splitSigned, tlvBytes, type Tlv } from './der-reader.js';
+import { describePublicKey } from './public-key.js';
 import { oidToText } from './name-text.js';
 import { verifySignature } from './signature.js';
 
@@ -14,7 +16,8 @@ function generalizedTime(der: Uint8Array, t: Tlv): string {
 
 /**
  * Checks a single-response OCSP response (as Coldroot pre-signs them) against the issuing CA:
- * successful status, basic response, signature by the CA key, and a CertID naming that CA.
+ * successful status, basic response, signature by the CA key or by a delegated responder the CA
+ * certified for OCSP signing, and a CertID naming that CA.
  */
 export function checkOcspResponse(der: Uint8Array, issuer: { nameDer: Uint8Array; keyHash: Uint8Array; key: KeyObject }): OcspCheck {
   try {
@@ -23,10 +26,21 @@ export function checkOcspResponse(der: Uint8Array, issuer: { nameDer: Uint8Array
     const rb = readChildren(der, readTlv(der, bytes.contentStart));
     if (oidToText(der.subarray(rb[0].contentStart, rb[0].end)) !== '1.3.6.1.5.5.7.48.1.1') return { ok: false, reason: 'not a basic OCSP response' };
     const basic = der.subarray(rb[1].contentStart, rb[1].end);
-    const [tbsT, algT, sigT] = readChildren(basic, readTlv(basic));
+    const [tbsT, algT, sigT, certsT] = readChildren(basic, readTlv(basic));
     const tbs = tlvBytes(basic, tbsT);
     const sigAlg = oidToText(basic.subarray(readChildren(basic, algT)[0].contentStart, readChildren(basic, algT)[0].end));
-    if (!verifySignature(sigAlg, issuer.key, tbs, basic.subarray(sigT.contentStart + 1, sigT.end))) return { ok: false, reason: 'signature does not verify with the CA key' };
+    let signingKey = issuer.key;
+    if (certsT) {
+      // A delegated responder: its certificate must be issued by the CA for OCSP signing.
+      const responder = tlvBytes(basic, readChildren(basic, readTlv(basic, certsT.contentStart))[0]);
+      const parts = splitSigned(responder);
+      const certAlg = oidToText(parts.algorithm.subarray(readChildren(parts.algorithm, readTlv(parts.algorithm))[0].contentStart, readChildren(parts.algorithm, readTlv(parts.algorithm))[0].end));
+      if (!verifySignature(certAlg, issuer.key, parts.tbs, parts.signature)) return { ok: false, reason: 'the responder certificate is not issued by the CA' };
+      const info = describeCertificate(responder);
+      if (!info.extendedKeyUsage.includes('1.3.6.1.5.5.7.3.9')) return { ok: false, reason: 'the responder certificate lacks id-kp-OCSPSigning' };
+      signingKey = describePublicKey(info.spki).key;
+    }
+    if (!verifySignature(sigAlg, signingKey, tbs, basic.subarray(sigT.contentStart + 1, sigT.end))) return { ok: false, reason: certsT ? 'signature does not verify with the responder key' : 'signature does not verify with the CA key' };
     const fields = readChildren(tbs, readTlv(tbs));
     const responses = readChildren(tbs, fields[fields[0].tag === 0xa0 ? 3 : 2]);
     if (responses.length !== 1) return { ok: false, reason: `${responses.length} responses, expected one` };

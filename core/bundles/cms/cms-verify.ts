@@ -98,6 +98,15 @@ function singleValue(sd: SignedData, oid: string): ArrayBuffer | null | 'duplica
  * that certificate is the caller's next step (path validation). Never throws.
  */
 export function verifyDetached(p7s: Uint8Array, content: Uint8Array): CmsVerification {
+  try {
+    return verify(p7s, content);
+  } catch (e) {
+    // Any malformed piece the checks below did not anticipate is still a bad signature, never a crash.
+    return fail(`manifest.p7s cannot be checked: ${(e as Error).message}`);
+  }
+}
+
+function verify(p7s: Uint8Array, content: Uint8Array): CmsVerification {
   let raw: RawSignedData;
   let sd: SignedData;
   try {

@@ -51,6 +51,13 @@ export const MAX_MAP_KEYS = 64;
 export const SAMPLE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
 export const MAX_COUNT = 2 ** 53 - 1;
 
+/** A whole-second UTC time that exists (2026-02-30 does not) and is not before 1970. */
+export function isSampleTime(t: string): boolean {
+  if (!SAMPLE_TIME.test(t)) return false;
+  const ms = Date.parse(t);
+  return !Number.isNaN(ms) && ms >= 0 && new Date(ms).toISOString().slice(0, 19) === t.slice(0, 19);
+}
+
 const count = z.number().int().min(0).max(MAX_COUNT);
 const countMap = z.record(z.string().regex(MAP_KEY), count).refine((m) => Object.keys(m).length <= MAX_MAP_KEYS, `at most ${MAX_MAP_KEYS} keys`);
 const sum = (m: CountMap) => Object.values(m).reduce((a, b) => a + b, 0);
@@ -62,7 +69,7 @@ const sum = (m: CountMap) => Object.values(m).reduce((a, b) => a + b, 0);
 export const MetricSampleSchema = z.strictObject({
   host: z.string().regex(HOST),
   cert: z.string().regex(/^[0-9a-f]{64}$/),
-  t: z.string().regex(SAMPLE_TIME).refine((s) => !Number.isNaN(Date.parse(s)), 'a real date'),
+  t: z.string().regex(SAMPLE_TIME).refine(isSampleTime, 'a real date, 1970 or later'),
   interval_s: z.number().int().min(1).max(86_400),
   hs_attempted: count,
   hs_succeeded: count,
