@@ -10,7 +10,7 @@ import { decodeDer, fromPemOrDer } from './asn1.js';
 import { splitSigned } from './der-reader.js';
 import { certificateFields } from './certificate-fields.js';
 import { describePublicKey } from './public-key.js';
-import { KEY_USAGES } from './extensions.js';
+import { KEY_USAGES } from './key-purposes.js';
 
 /** A decoded, read-only view of a certificate for display, import and checks. */
 export interface CertificateInfo {

@@ -10,18 +10,9 @@ import {
 import { encodeDer } from './asn1.js';
 import { DER_NULL } from './der-writer.js';
 
-export const KEY_USAGES = ['digitalSignature', 'nonRepudiation', 'keyEncipherment', 'dataEncipherment', 'keyAgreement', 'keyCertSign', 'cRLSign', 'encipherOnly', 'decipherOnly'] as const;
-export type KeyUsageName = (typeof KEY_USAGES)[number];
+import { EKU_OIDS, type KeyUsageName } from './key-purposes.js';
 
-export const EKU_OIDS = {
-  serverAuth: '1.3.6.1.5.5.7.3.1',
-  clientAuth: '1.3.6.1.5.5.7.3.2',
-  codeSigning: '1.3.6.1.5.5.7.3.3',
-  emailProtection: '1.3.6.1.5.5.7.3.4',
-  timeStamping: '1.3.6.1.5.5.7.3.8',
-  ocspSigning: '1.3.6.1.5.5.7.3.9',
-} as const;
-export type EkuName = keyof typeof EKU_OIDS;
+
 
 const OCSP_NOCHECK = '1.3.6.1.5.5.7.48.1.5';
 const AD_OCSP = '1.3.6.1.5.5.7.48.1';

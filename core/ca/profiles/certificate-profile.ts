@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ColdrootError } from '../../errors.js';
-import { EKU_OIDS, KEY_USAGES } from '../../x509/extensions.js';
+import { EKU_OIDS, KEY_USAGES } from '../../x509/key-purposes.js';
 
 const SAN_TYPES = ['dns', 'ip', 'email', 'uri'] as const;
 export type SanType = (typeof SAN_TYPES)[number];

@@ -1,17 +1,11 @@
 import { KEY_USAGE_BITS, type KeyUsageName } from './certificate-extensions.js';
+import { EKU_OIDS } from '../key-purposes.js';
 import type { ParsedCertificate } from './parsed-certificate.js';
 import { failure, type PathFailure } from './path-failure.js';
 
 export const ANY_EXTENDED_KEY_USAGE = '2.5.29.37.0';
 
-export const PURPOSE_OIDS: Readonly<Record<string, string>> = {
-  serverAuth: '1.3.6.1.5.5.7.3.1',
-  clientAuth: '1.3.6.1.5.5.7.3.2',
-  codeSigning: '1.3.6.1.5.5.7.3.3',
-  emailProtection: '1.3.6.1.5.5.7.3.4',
-  timeStamping: '1.3.6.1.5.5.7.3.8',
-  ocspSigning: '1.3.6.1.5.5.7.3.9',
-};
+export const PURPOSE_OIDS: Readonly<Record<string, string>> = EKU_OIDS;
 const PURPOSE_NAMES: Record<string, string> = Object.fromEntries(Object.entries(PURPOSE_OIDS).map(([k, v]) => [v, k]));
 
 export function purposeName(oid: string): string {
