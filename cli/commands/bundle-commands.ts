@@ -25,7 +25,7 @@ function limitOptions(cmd: Command): Command {
     .option('--max-bundle-size <BYTES>', 'largest bundle file accepted (default 4 GiB)', bytes('--max-bundle-size'))
     .option('--max-file-size <BYTES>', 'largest payload file in a bundle (default 4 GiB)', bytes('--max-file-size'))
     .option('--max-decompressed-size <BYTES>', 'largest decompressed metric file (default 16 GiB)', bytes('--max-decompressed-size'))
-    .option('--max-ratio <N>', 'largest compression ratio of a metric file (default 200)', bytes('--max-ratio'))
+    .option('--max-ratio <N>', 'largest compression ratio of a metric file (default 100)', bytes('--max-ratio'))
     .addOption(new Option('--parallel <MODE>', 'parse metric files on a worker thread').choices(['auto', 'always', 'never']).default('auto').hideHelp());
 }
 
@@ -84,9 +84,12 @@ export function bundleCommand(): Command {
     .option('--no-quarantine', 'do not copy rejected bundles to <home>/quarantine')
     .action(async (files: string[], o: LimitOpts & { quarantine: boolean; parallel: 'auto' | 'always' | 'never' }, cmd: Command) => {
       const results = await withConsole(cmd, (svc) => svc.importBundles(files, { limits: limitsFrom(o), quarantine: o.quarantine, parallel: o.parallel }));
-      const failed = results.find((r) => r.status === 'rejected') as Extract<ImportOutcome, { status: 'rejected' }> | undefined;
+      const rejected = results.filter((r): r is Extract<ImportOutcome, { status: 'rejected' }> => r.status === 'rejected');
+      const failed = rejected[0];
       const g = globals(cmd);
-      emit(g, { results, ...(failed ? { error: { code: failed.code, message: failed.message, hint: failed.hint, check: failed.check } } : {}) }, () => results.map(outcomeText).join('\n'));
+      emit(g, { results, ...(failed ? { error: { code: failed.code, message: failed.message, hint: failed.hint, check: failed.check } } : {}) }, () => results.filter((r) => r.status !== 'rejected').map(outcomeText).join('\n'));
+      // Rejections go to stderr, one line each, as every Coldroot input error does.
+      for (const r of rejected) process.stderr.write(`error: ${outcomeText(r)}\n`);
       if (failed) process.exitCode = 2;
     });
 
@@ -95,6 +98,7 @@ export function bundleCommand(): Command {
     .action(async (file: string, o: LimitOpts & { parallel: 'auto' | 'always' | 'never' }, cmd: Command) => {
       const report = await withConsole(cmd, (svc) => svc.inspectBundle(file, { limits: limitsFrom(o), parallel: o.parallel }), { readonly: true });
       emit(globals(cmd), report.failure ? { ...report, error: report.failure } : report, () => reportText(report));
+      if (report.failure) process.stderr.write(`error: ${file}: [${report.failure.check ?? 'input'}] ${report.failure.code}: ${report.failure.message}. ${report.failure.hint}\n`);
       if (report.verdict === 'rejected') process.exitCode = 2;
     });
 

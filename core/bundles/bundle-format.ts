@@ -123,7 +123,7 @@ export const DEFAULT_LIMITS: Readonly<BundleLimits> = {
   maxManifestBytes: 4 * 1024 ** 2,
   maxFileBytes: 4 * 1024 ** 3,
   maxDecompressedBytes: 16 * 1024 ** 3,
-  maxCompressionRatio: 200,
+  maxCompressionRatio: 100,
   maxFiles: 10_000,
   maxLineBytes: 64 * 1024,
 };

@@ -134,11 +134,11 @@ export class BundleRepository {
   renewalRequests(filter: { status?: RenewalRequestSummary['status']; limit?: number } = {}): RenewalRequestSummary[] {
     return this.db.prepare(`SELECT r.request_id AS requestId, b.bundle_id AS bundleId, r.host, r.profile, r.reason, r.subject, r.proof_kind AS proofKind, r.status,
         r.answered_in AS answeredIn, r.issued_serial AS issuedSerial, r.rejection_code AS rejectionCode, b.processed_at AS receivedAt
-      FROM renewal_requests r JOIN bundles b ON b.id = r.bundle_id WHERE (?1 IS NULL OR r.status = ?1) ORDER BY r.id LIMIT ?2`).all(filter.status ?? null, filter.limit ?? 1000) as RenewalRequestSummary[];
+      FROM renewal_requests r JOIN bundles b ON b.id = r.bundle_id WHERE (@status IS NULL OR r.status = @status) ORDER BY r.id LIMIT @limit`).all({ status: filter.status ?? null, limit: filter.limit ?? 1000 }) as RenewalRequestSummary[];
   }
 
   list(filter: { type?: string; direction?: 'import' | 'export'; limit?: number } = {}): StoredBundle[] {
-    return this.db.prepare(`SELECT ${COLUMNS} FROM bundles WHERE (?1 IS NULL OR type = ?1) AND (?2 IS NULL OR direction = ?2) ORDER BY id DESC LIMIT ?3`)
-      .all(filter.type ?? null, filter.direction ?? null, filter.limit ?? 100) as StoredBundle[];
+    return this.db.prepare(`SELECT ${COLUMNS} FROM bundles WHERE (@type IS NULL OR type = @type) AND (@direction IS NULL OR direction = @direction) ORDER BY id DESC LIMIT @limit`)
+      .all({ type: filter.type ?? null, direction: filter.direction ?? null, limit: filter.limit ?? 100 }) as StoredBundle[];
   }
 }

@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { issueBatch } from '../ca/issue-batch.js';
 import { openIssuingCa } from '../ca/issuing-ca.js';
 import type { OperationContext } from '../ca/operation-context.js';
@@ -50,7 +50,7 @@ interface PendingRow { id: number; requestId: string; host: string; profile: str
 
 function pendingRequests(ctx: OperationContext, input: RenewalExportInput): PendingRow[] {
   const rows = ctx.store.db.prepare(`SELECT r.id, r.request_id AS requestId, r.host, r.profile, r.csr_der AS csr, b.bundle_id AS bundleId
-    FROM renewal_requests r JOIN bundles b ON b.id = r.bundle_id WHERE r.status = 'pending' AND (?1 IS NULL OR b.bundle_id = ?1) ORDER BY r.id`).all(input.requestBundle ?? null) as PendingRow[];
+    FROM renewal_requests r JOIN bundles b ON b.id = r.bundle_id WHERE r.status = 'pending' AND (@bundle IS NULL OR b.bundle_id = @bundle) ORDER BY r.id`).all({ bundle: input.requestBundle ?? null }) as PendingRow[];
   const hosts = input.hosts?.length ? new Set(input.hosts) : null;
   const selected = hosts ? rows.filter((r) => hosts.has(r.host)) : rows;
   const what = [input.requestBundle && `request bundle ${input.requestBundle}`, hosts && `hosts ${[...hosts].join(', ')}`].filter(Boolean).join(' and ');
@@ -102,7 +102,14 @@ async function ocspResponses(ctx: OperationContext, input: RenewalExportInput, s
  * console's bundle-signing key. Requests the profile refuses are answered as rejected.
  */
 export async function exportRenewal(ctx: OperationContext, input: RenewalExportInput): Promise<RenewalExportResult> {
-  const rollout = input.rollout ? RolloutPlanSchema.parse(input.rollout) : undefined;
+  // Checked before anything is issued: certificates must never be signed for a bundle that cannot be written.
+  if (existsSync(input.out)) throw new ColdrootError('OUTPUT_EXISTS', `Output file ${input.out} already exists`, 'Choose a new file name; Coldroot never overwrites its outputs');
+  const plan = input.rollout === undefined ? null : RolloutPlanSchema.safeParse(input.rollout);
+  if (plan && !plan.success) {
+    const issue = plan.error.issues[0];
+    throw new ColdrootError('ROLLOUT_INVALID', `Rollout plan: ${issue.path.join('.') || '(top level)'}: ${issue.message}`, 'Fix the plan (coldroot.rollout.v1, see docs/bundles.md)');
+  }
+  const rollout = plan?.data;
   const pending = pendingRequests(ctx, input);
   const inReplyTo = pending[0].bundleId;
   const identity = await openBundleSigner(ctx, input.signerSecret);

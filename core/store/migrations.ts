@@ -4,6 +4,7 @@ import { audit } from './migrations/001-audit.js';
 import { caInventory } from './migrations/002-ca-inventory.js';
 import { bundles } from './migrations/003-bundles.js';
 import { ocspResponders } from './migrations/004-ocsp-responders.js';
+import { certificateSearch } from './migrations/005-certificate-search.js';
 
 export interface Migration {
   readonly version: number;
@@ -12,7 +13,7 @@ export interface Migration {
 }
 
 /** Every schema change, in order. Versions are 1, 2, 3… and are stored in PRAGMA user_version. */
-export const MIGRATIONS: readonly Migration[] = [audit, caInventory, bundles, ocspResponders];
+export const MIGRATIONS: readonly Migration[] = [audit, caInventory, bundles, ocspResponders, certificateSearch];
 
 export interface MigrationResult {
   from: number;

@@ -38,10 +38,17 @@ const RATIO_GRACE = 1024 * 1024;
  */
 export async function readMetrics(compressed: AsyncIterable<Uint8Array>, o: MetricsReadOptions): Promise<number> {
   let compressedBytes = 0;
+  // The first error raised by our own code, kept because pipeline() may report its abort instead.
+  let failure: unknown = null;
   async function* counted(): AsyncGenerator<Uint8Array> {
-    for await (const c of compressed) {
-      compressedBytes += c.length;
-      yield c;
+    try {
+      for await (const c of compressed) {
+        compressedBytes += c.length;
+        yield c;
+      }
+    } catch (e) {
+      failure ??= e;
+      throw e;
     }
   }
   let decompressed = 0;
@@ -100,12 +107,18 @@ export async function readMetrics(compressed: AsyncIterable<Uint8Array>, o: Metr
   try {
     // A deep read-side buffer lets zlib inflate the next chunks in its thread pool while this one is parsed.
     await pipeline(Readable.from(counted(), { objectMode: false }), createGunzip({ chunkSize: 64 * 1024, readableHighWaterMark: 1024 * 1024 } as ZlibOptions), async (src: AsyncIterable<Buffer>) => {
-      for await (const chunk of src) {
-        consume(chunk);
-        if (o.afterChunk) await o.afterChunk();
+      try {
+        for await (const chunk of src) {
+          consume(chunk);
+          if (o.afterChunk) await o.afterChunk();
+        }
+      } catch (e) {
+        failure ??= e;
+        throw e;
       }
     });
   } catch (e) {
+    if (failure) throw failure;
     if (e instanceof BundleRejection) throw e;
     reject('BUNDLE_PAYLOAD_INVALID', `${o.name} is not valid gzip: ${(e as Error).message}`);
   }

@@ -52,16 +52,17 @@ async function issueDevice(svc: ConsoleService, ca: CaSummary, name: string, see
   return { name, signer, certificate: fromPemOrDer(c.certificatePem, ['CERTIFICATE'])[0], chain, serial: c.serial, sha256: c.fingerprintSha256, caId: ca.id };
 }
 
-export async function makeBundleTestKit(prefix = 'coldroot-bundle-test-'): Promise<BundleTestKit> {
+/** `start`: the clock once the CAs exist (they are made a day earlier); tests that run the CLI, whose clock is real, pass a recent time. */
+export async function makeBundleTestKit(prefix = 'coldroot-bundle-test-', start = TEST_START): Promise<BundleTestKit> {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  const clock = { now: new Date(TEST_START.getTime() - 86_400_000) };
+  const clock = { now: new Date(start.getTime() - 86_400_000) };
   const svc = ConsoleService.open({ home: join(dir, 'home'), operator: 'tester', create: true, now: () => clock.now });
   svc.initialize();
   const key = { kind: 'software' as const, passphrase: TEST_PASSPHRASE };
   const root = await svc.createRootCa({ name: 'CN=Bundle Test Root CA,O=Coldroot Tests', algorithm: 'ecdsa-p256', key });
   const deviceCa = await svc.createIntermediateCa({ name: 'CN=Bundle Test Device CA,O=Coldroot Tests', algorithm: 'ecdsa-p256', key, parentId: root.id, parentSecret: { passphrase: TEST_PASSPHRASE } });
   let foreign: { svc: ConsoleService; ca: CaSummary } | null = null;
-  clock.now = TEST_START;
+  clock.now = start;
   return {
     dir, svc, root, deviceCa, clock,
     device: (name, opts) => issueDevice(svc, deviceCa, name, 'home', opts?.profile),
