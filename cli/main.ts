@@ -5,6 +5,7 @@ import { caCommand } from './commands/ca-commands.js';
 import { demoCommand } from './commands/demo-command.js';
 import { initCommand } from './commands/init-command.js';
 import { issuanceCommands } from './commands/issuance-commands.js';
+import { serveCommand } from './commands/serve-command.js';
 import { verifyCommand } from './commands/verify-command.js';
 import { reportError } from './output.js';
 
@@ -16,7 +17,7 @@ const program = new Command('coldroot')
   .showHelpAfterError()
   .exitOverride();
 
-for (const c of [initCommand(), caCommand(), ...issuanceCommands(), verifyCommand(), auditCommand(), demoCommand(), bundleCommand()]) program.addCommand(c);
+for (const c of [initCommand(), caCommand(), ...issuanceCommands(), verifyCommand(), auditCommand(), demoCommand(), bundleCommand(), serveCommand()]) program.addCommand(c);
 
 function exitOverrideAll(cmd: Command): void {
   cmd.exitOverride();

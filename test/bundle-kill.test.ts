@@ -1,7 +1,7 @@
 // A `coldroot bundle import` killed with SIGKILL at random points leaves the whole bundle or none of it.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, rmSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import Database from 'better-sqlite3';
@@ -28,16 +28,27 @@ before(async () => {
 });
 after(() => kit.close());
 
-function runImport(killAfterMs: number | null): Promise<{ code: number | null; signal: string | null; stdout: string; ms: number }> {
+interface Kill { afterMs?: number; walBytes?: number }
+
+/**
+ * Runs the CLI import and kills it with SIGKILL after `afterMs`, or as soon as its write-ahead log
+ * has grown past `walBytes` (the import's transaction writing: a point inside it, however fast or
+ * slow this machine is today).
+ */
+function runImport(kill: Kill | null): Promise<{ code: number | null; signal: string | null; stdout: string }> {
   return new Promise((resolve) => {
-    const t0 = Date.now();
     const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'coldroot.js'), '--home', home, 'bundle', 'import', bundle, '--json'], { env: { ...process.env, NODE_NO_WARNINGS: '1' } });
     let stdout = '';
     child.stdout.on('data', (d) => { stdout += d; });
-    const timer = killAfterMs === null ? null : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+    const wal = join(home, 'coldroot.db-wal');
+    const timer = kill?.afterMs !== undefined ? setTimeout(() => child.kill('SIGKILL'), kill.afterMs) : null;
+    const poll = kill?.walBytes !== undefined ? setInterval(() => {
+      if (existsSync(wal) && statSync(wal).size >= kill.walBytes!) child.kill('SIGKILL');
+    }, 2) : null;
     child.on('exit', (code, signal) => {
       if (timer) clearTimeout(timer);
-      resolve({ code, signal, stdout, ms: Date.now() - t0 });
+      if (poll) clearInterval(poll);
+      resolve({ code, signal, stdout });
     });
   });
 }
@@ -65,38 +76,29 @@ function stateAfterRecovery(): 'none' | 'whole' {
 
 test(`SIGKILL at random points of an import leaves the whole bundle or none (seed ${SEED})`, async (t) => {
   const rng = new SeededRandom(SEED);
-  // Calibrate on a copy of the home: how long start-up takes, and a whole import.
-  const copy = `${home}-calibration`;
-  cpSync(home, copy, { recursive: true });
-  const boot = await timeCli(['--home', copy, 'bundle', 'import', join(kit.dir, 'no-such.tar'), '--json'], 2);
-  const full = await timeCli(['--home', copy, 'bundle', 'import', bundle, '--json']);
-  rmSync(copy, { recursive: true, force: true });
-  t.diagnostic(`start-up ${boot} ms, whole import ${full} ms`);
-
-  const kills: string[] = [];
+  // Points: one during start-up, four inside the transaction (by how far its log has grown), then one past the end.
+  const kills: Kill[] = [{ afterMs: 200 + rng.nextInt(400) }];
+  for (let i = 0; i < 4; i++) kills.push({ walBytes: Math.round((1 + i * 8 + rng.nextFloat() * 8) * 1024 * 1024) });
+  kills.push({ walBytes: 1024 ** 3 });
+  const log: string[] = [];
   let midTransaction = 0;
   let outcome: 'none' | 'whole' = 'none';
-  const attempts = 5;
-  for (let i = 0; i < attempts; i++) {
-    // Spread over the import, in order, so that most land before it commits.
-    const delay = Math.round(boot + ((full - boot) * (i + rng.nextFloat())) / attempts);
-    const r = await runImport(delay);
+  for (const k of kills) {
+    const r = await runImport(k);
     const wal = join(home, 'coldroot.db-wal');
     const walBytes = existsSync(wal) ? statSync(wal).size : 0;
     outcome = stateAfterRecovery();
-    if (r.signal === 'SIGKILL' && outcome === 'none' && walBytes > 1024 * 1024) midTransaction++;
-    kills.push(`kill at ${delay} ms: ${r.signal ?? `exit ${r.code}`}, WAL ${walBytes} bytes, ${outcome === 'none' ? 'nothing stored' : 'whole bundle stored'}`);
-    if (r.signal !== 'SIGKILL') assert.equal(r.code, 0, r.stdout);
+    if (r.signal === 'SIGKILL' && outcome === 'none' && walBytes > 0) midTransaction++;
+    log.push(`kill ${k.afterMs !== undefined ? `after ${k.afterMs} ms` : `at WAL >= ${k.walBytes} bytes`}: ${r.signal ?? `exit ${r.code}`}, WAL ${walBytes} bytes, ${outcome === 'none' ? 'nothing stored' : 'whole bundle stored'}`);
+    if (r.signal !== 'SIGKILL') {
+      assert.equal(r.code, 0, r.stdout);
+      assert.equal(JSON.parse(r.stdout).results[0].status, 'accepted');
+    }
+    if (outcome === 'whole') break;
   }
-  for (const k of kills) t.diagnostic(k);
-  assert.ok(midTransaction >= 1, `no kill landed inside the import's transaction:\n${kills.join('\n')}`);
-  if (outcome === 'none') {
-    const r = await runImport(null);
-    assert.equal(r.code, 0, r.stdout);
-    assert.equal(JSON.parse(r.stdout).results[0].status, 'accepted');
-    outcome = stateAfterRecovery();
-  }
-  assert.equal(outcome, 'whole');
+  for (const l of log) t.diagnostic(l);
+  assert.equal(outcome, 'whole', log.join('\n'));
+  assert.ok(midTransaction >= 3, `too few kills landed inside the import's transaction:\n${log.join('\n')}`);
   const again = await runImport(null);
   assert.equal(again.code, 0);
   assert.equal(JSON.parse(again.stdout).results[0].status, 'already-imported');
@@ -107,12 +109,3 @@ test(`SIGKILL at random points of an import leaves the whole bundle or none (see
     svc.close();
   }
 });
-
-async function timeCli(args: string[], expectedCode = 0): Promise<number> {
-  const t0 = Date.now();
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'coldroot.js'), ...args], { env: { ...process.env, NODE_NO_WARNINGS: '1' }, stdio: 'ignore' });
-    child.on('exit', (code) => (code === expectedCode ? resolve() : reject(new Error(`coldroot ${args.join(' ')} exited ${code}`))));
-  });
-  return Date.now() - t0;
-}

@@ -27,6 +27,12 @@ import { BundleRepository, type RenewalRequestSummary, type StoredBundle } from 
 import { createBundleSigner, currentBundleSigner, type BundleSignerSummary, type CreateBundleSignerInput } from '../bundles/console-signer.js';
 import type { MetricsParallelism } from '../bundles/payloads/metrics-file.js';
 import { exportRenewal, type RenewalExportInput, type RenewalExportResult } from '../bundles/renewal-export.js';
+import { previewCa, type CaDraft, type CaPreview } from './ca-ceremony.js';
+import { certificateDetail, type CertificateDetail } from './certificate-detail.js';
+import { auditPage, caHealth, consoleSettings, listQuarantine, overview, type AuditPage, type CaHealth, type QuarantineEntry } from './console-queries.js';
+import { loadDemoFleet, type DemoFleetSummary } from './demo-fleet.js';
+import { queryCertificates, type CertificatePage, type CertificateQuery } from '../store/certificate-query.js';
+import { listPkcs11Tokens, type TokenInfo } from '../keys/pkcs11-module.js';
 
 export interface ConsoleOptions {
   home: string;
@@ -195,5 +201,51 @@ export class ConsoleService {
 
   listRenewalRequests(filter: { status?: RenewalRequestSummary['status']; limit?: number } = {}): RenewalRequestSummary[] {
     return new BundleRepository(this.store.db).renewalRequests(filter);
+  }
+
+  // The operator console's reads (issue 8); its writes are the methods above.
+
+  /** One page of the whole inventory: filter, search, sort and paging done in SQLite (indexed). */
+  queryCertificates(q: CertificateQuery): CertificatePage {
+    return queryCertificates(this.store.db, q, this.ctx.now());
+  }
+
+  /** Every field and extension of one certificate, decoded. */
+  certificateDetail(caId: string, serial: string): CertificateDetail {
+    return certificateDetail(this.store.db, caId, serial, this.ctx.now());
+  }
+
+  /** Exactly what a root or intermediate ceremony will sign, before a key is made or unlocked. */
+  previewCa(draft: CaDraft): CaPreview {
+    return previewCa(this.store.db, draft, this.ctx.now());
+  }
+
+  caHealth(): Promise<CaHealth[]> {
+    return caHealth(this.store, this.ctx.now());
+  }
+
+  overview(): ReturnType<typeof overview> {
+    return overview(this.store, this.ctx.now());
+  }
+
+  auditList(filter: { action?: string; actor?: string; since?: string; order: 'asc' | 'desc'; offset: number; limit: number }): AuditPage {
+    return auditPage(this.store, filter);
+  }
+
+  listQuarantine(): QuarantineEntry[] {
+    return listQuarantine(this.store.home);
+  }
+
+  listPkcs11Tokens(modulePath: string): Promise<TokenInfo[]> {
+    return listPkcs11Tokens(modulePath);
+  }
+
+  consoleSettings(): ReturnType<typeof consoleSettings> {
+    return consoleSettings();
+  }
+
+  /** Demo CAs, a simulated fleet and its bundles in this home (lab passphrase; see demo-fleet.ts). */
+  loadDemoFleet(hosts: number, onProgress?: (done: number, total: number, message: string) => void): Promise<DemoFleetSummary> {
+    return loadDemoFleet(this, hosts, onProgress);
   }
 }

@@ -10,12 +10,6 @@ export const KEY_ALGORITHMS = ['ecdsa-p256', 'ecdsa-p384', 'rsa-3072', 'rsa-4096
 export const KeyAlgorithm = z.enum(KEY_ALGORITHMS);
 export const REVOCATION_REASONS = ['unspecified', 'keyCompromise', 'cACompromise', 'affiliationChanged', 'superseded', 'cessationOfOperation', 'certificateHold', 'privilegeWithdrawn', 'aACompromise'] as const;
 
-/** Where a new key is made: encrypted software key in the home, or generated on a PKCS#11 token. */
-export const NewKey = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('software'), passphrase: Secret }),
-  z.strictObject({ kind: z.literal('pkcs11'), modulePath: z.string().min(1).max(4096), tokenLabel: z.string().min(1).max(32), pin: Secret }),
-]);
-
 /** Unlocks an existing key: the passphrase of a software key or the user PIN of its token. */
 export const KeySecret = z.strictObject({ passphrase: Secret.optional(), pin: Secret.optional() })
   .refine((s) => s.passphrase !== undefined || s.pin !== undefined, 'give the passphrase or the PIN');

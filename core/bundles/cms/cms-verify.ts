@@ -115,6 +115,8 @@ function verify(p7s: Uint8Array, content: Uint8Array): CmsVerification {
   } catch (e) {
     return fail(`manifest.p7s is not a DER CMS SignedData: ${(e as Error).message}`);
   }
+  // The decoder forgives wrong tags and lengths; re-encoding must give back every byte, so nothing in manifest.p7s escapes the checks.
+  if (!sameBytes(new Uint8Array(AsnConvert.serialize(sd)), raw.signedData)) return fail('manifest.p7s is not in canonical DER');
   // Parts outside the signed attributes are held to exactly what a bundle signature holds, so no byte of manifest.p7s goes unchecked.
   const si0 = sd.signerInfos[0];
   if (sd.version !== 1) return fail(`SignedData version ${sd.version}; bundle signatures are version 1`);

@@ -1,0 +1,86 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import { assertLoopback, startBrowserHost, type BrowserHost } from '../../core/api/browser-host.js';
+import { openConsoleHost } from '../../core/api/console-host.js';
+import { ColdrootError } from '../../core/errors.js';
+import { resolveHome } from '../../core/store/home.js';
+import { globals } from '../console-session.js';
+
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
+export const RENDERER_DIR = join(REPO, 'out', 'renderer');
+const BROWSERS = ['chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable', 'microsoft-edge'];
+
+function findBrowser(): string | null {
+  for (const b of BROWSERS) {
+    const r = spawnSync('sh', ['-c', `command -v ${b}`], { encoding: 'utf8' });
+    if (r.status === 0 && r.stdout.trim()) return r.stdout.trim();
+  }
+  return null;
+}
+
+/**
+ * Opens the console in a Chromium app window with a throw-away profile. The token-bearing URL goes
+ * through a page in a private temp folder, so it never appears in the process list.
+ */
+function openAppWindow(url: string, onExit: () => void): string | null {
+  const browser = findBrowser();
+  if (!browser) return null;
+  const dir = mkdtempSync(join(tmpdir(), 'coldroot-app-'));
+  const page = join(dir, 'open.html');
+  writeFileSync(page, `<!doctype html><meta http-equiv="refresh" content="0;url=${url}"><title>Coldroot</title>`, { mode: 0o600 });
+  const child = spawn(browser, [`--app=file://${page}`, `--user-data-dir=${join(dir, 'profile')}`, '--no-first-run', '--no-default-browser-check', '--disable-sync', '--disable-background-networking'], { stdio: 'ignore' });
+  child.on('exit', () => {
+    rmSync(dir, { recursive: true, force: true });
+    onExit();
+  });
+  child.on('error', () => undefined);
+  return browser;
+}
+
+export function serveCommand(): Command {
+  return new Command('serve').description('serve the operator console to a browser on this machine (127.0.0.1 only, per-session token)')
+    .option('--port <N>', 'port (default: a free one)', (v) => Number(v))
+    .option('--host <ADDR>', 'loopback address to bind: 127.0.0.1 or ::1', '127.0.0.1')
+    .option('--open', 'open it in a Chromium app window when one is installed; stop when the window closes')
+    .action(async (o: { port?: number; host: string; open?: boolean }, cmd: Command) => {
+      const g = globals(cmd);
+      if (o.port !== undefined && (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535)) {
+        throw new ColdrootError('BAD_PORT', `--port ${o.port} is not a port number`, 'Give 1..65535, or leave --port out for a free one');
+      }
+      assertLoopback(o.host);
+      if (!existsSync(join(RENDERER_DIR, 'index.html'))) {
+        throw new ColdrootError('CONSOLE_NOT_BUILT', `The console UI is not built (${RENDERER_DIR}/index.html is missing)`, 'Run: npm run build:console (npm start builds it too)', 'failure');
+      }
+      const session = openConsoleHost({
+        home: resolveHome(g.home), operator: g.operator ?? process.env.COLDROOT_OPERATOR ?? userInfo().username, host: 'browser',
+        onInternalError: (op, e) => process.stderr.write(`console: ${op} failed: ${(e as Error)?.stack ?? String(e)}\n`),
+      });
+      let host: BrowserHost;
+      try {
+        host = await startBrowserHost({ dispatcher: session.dispatcher, staging: session.staging, rendererDir: resolve(RENDERER_DIR), host: o.host, port: o.port });
+      } catch (e) {
+        session.close();
+        throw e;
+      }
+      let stopping = false;
+      const stop = async (): Promise<void> => {
+        if (stopping) return;
+        stopping = true;
+        await host.close();
+        session.close();
+        process.exit(0);
+      };
+      for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(sig, () => void stop());
+      const opened = o.open ? openAppWindow(host.url, () => void stop()) : null;
+      const home = session.svc.store.home;
+      if (g.json) process.stdout.write(`${JSON.stringify({ url: host.url, origin: host.origin, port: host.port, home, opened })}\n`);
+      else {
+        process.stdout.write(`Coldroot console for ${home}\n  ${host.url}\n`);
+        process.stdout.write(opened ? `Opened in ${opened}; closing the window stops the console.\n` : `Open the address above in a browser on this machine${o.open ? ' (no Chromium found to open it)' : ''}; Ctrl-C stops the console.\n`);
+      }
+    });
+}

@@ -1,0 +1,94 @@
+import { basename, join } from 'node:path';
+import type { z } from 'zod';
+import { ColdrootError } from '../errors.js';
+import { toPem } from '../x509/asn1.js';
+import { draftToCreateInput } from './ca-ceremony.js';
+import { assertModulePath } from './console-queries.js';
+import type { ConsoleService } from './console-service.js';
+import type { ConsoleOps } from './contract.js';
+import type { Op } from './op.js';
+import type { StagingArea } from './staging-area.js';
+
+export interface HandlerContext {
+  readonly staging: StagingArea;
+  readonly host: 'browser' | 'electron';
+  readonly version: string;
+  /** Reports progress of the current call (the renderer polls it with the `progress` operation). */
+  progress(done: number, total: number, message: string): void;
+  /** Progress of another call in flight, by its id. */
+  progressOf(callId: string): { done: number; total: number; message: string } | null;
+}
+
+/** The implementation of each operation over ConsoleService; the types make it follow the contract. */
+export type Handlers<T extends Record<string, Op>> = {
+  [K in keyof T]: (svc: ConsoleService, input: z.output<T[K]['input']>, ctx: HandlerContext) => Promise<z.input<T[K]['output']>> | z.input<T[K]['output']>;
+};
+
+const stamp = (d: Date) => d.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+
+export const handlers: Handlers<ConsoleOps> = {
+  session(svc, _input, ctx) {
+    const info = svc.info();
+    return { home: info.home, operator: svc.ctx.operator, host: ctx.host, version: ctx.version, cas: info.cas, certificates: info.certificates, firstRun: info.cas === 0 };
+  },
+  overview: (svc) => svc.overview(),
+  settings: (svc) => svc.consoleSettings(),
+  listPkcs11Tokens(svc, { modulePath }) {
+    assertModulePath(modulePath);
+    return svc.listPkcs11Tokens(modulePath);
+  },
+  loadDemoFleet: (svc, { hosts }, ctx) => svc.loadDemoFleet(hosts, ctx.progress),
+  progress: (_svc, { callId }, ctx) => ctx.progressOf(callId),
+
+  previewCa: (svc, { draft }) => svc.previewCa(draft),
+  async createRootCa(svc, { draft, keySecret }) {
+    if (draft.kind !== 'root') throw new ColdrootError('DRAFT_KIND_MISMATCH', `The draft is for a ${draft.kind} CA, not a root`, 'Start the root ceremony again');
+    svc.previewCa(draft); // the same checks the review screen passed, against the home as it is now
+    return svc.createRootCa(draftToCreateInput(draft, keySecret));
+  },
+  async createIntermediateCa(svc, { draft, keySecret, parentSecret }) {
+    if (draft.kind !== 'intermediate' || !draft.parentId) throw new ColdrootError('DRAFT_KIND_MISMATCH', 'The draft is not for an intermediate CA with a parent', 'Start the intermediate ceremony again');
+    svc.previewCa(draft);
+    return svc.createIntermediateCa({ ...draftToCreateInput(draft, keySecret), parentId: draft.parentId, parentSecret });
+  },
+  exportChain(svc, { caId }) {
+    const pem = svc.exportCa(caId, true);
+    return { caId, fileName: `${caId}-chain.pem`, pem, certificates: pem.match(/BEGIN CERTIFICATE/g)?.length ?? 0 };
+  },
+  async publishCrl(svc, { caId, secret, nextUpdateHours }) {
+    const crl = await svc.publishCrl({ caId, secret, nextUpdateHours });
+    return { caId, crlNumber: crl.crlNumber, thisUpdate: crl.thisUpdate, nextUpdate: crl.nextUpdate, revokedCount: crl.revokedCount, pem: toPem(crl.der, 'X509 CRL'), fileName: `${caId}-${crl.crlNumber}.crl` };
+  },
+  presignOcsp: (svc, { caId, secret, outDir, validityHours }) =>
+    svc.presignOcsp({ caId, secret, outDir: outDir ?? join(svc.store.home, 'ocsp', caId, stamp(svc.ctx.now())), validityHours }),
+
+  queryCertificates: (svc, q) => svc.queryCertificates(q),
+  getCertificate: (svc, { caId, serial }) => svc.certificateDetail(caId, serial),
+  revokeCertificate: (svc, input) => svc.revokeCertificate(input),
+
+  listStaged: (_svc, _input, ctx) => ctx.staging.list(),
+  async inspectBundle(svc, { stagedId, limits }, ctx) {
+    const f = ctx.staging.get(stagedId);
+    const { file: _file, ...report } = await svc.inspectBundle(f.path, { limits });
+    return { ...report, name: f.name };
+  },
+  async importBundles(svc, { stagedIds, limits }, ctx) {
+    const files = stagedIds.map((id) => ctx.staging.get(id));
+    const out = [];
+    for (const [i, f] of files.entries()) {
+      ctx.progress(i, files.length, `verifying and importing ${f.name}`);
+      const [outcome] = await svc.importBundles([f.path], { limits });
+      const { file: _file, ...rest } = outcome;
+      out.push({ ...rest, name: f.name, ...(rest.status === 'rejected' && rest.quarantine ? { quarantine: join('quarantine', basename(rest.quarantine)) } : {}) });
+      ctx.staging.remove(f.id);
+    }
+    ctx.progress(files.length, files.length, 'done');
+    return out;
+  },
+  listBundles: (svc, filter) => svc.listBundles(filter),
+  listQuarantine: (svc) => svc.listQuarantine(),
+  listRenewalRequests: (svc, filter) => svc.listRenewalRequests(filter),
+
+  listAudit: (svc, filter) => svc.auditList(filter),
+  verifyAudit: (svc) => svc.auditVerify(),
+};
