@@ -53,6 +53,9 @@ export async function fillInventory(home: string, count: number, seed = 1, now =
       templates.set(p.name, Buffer.from(fromPemOrDer(issued.certificatePem, ['CERTIFICATE'])[0]));
     }
 
+    // The indexes take random inserts (serials, fingerprints, search terms): keep them in memory.
+    svc.store.db.pragma('cache_size = -1048576');
+    svc.store.db.pragma('synchronous = OFF');
     const rng = new SeededRandom(seed);
     const insert = svc.store.db.prepare(`INSERT INTO certificates (ca_id, serial, profile, subject, sans, not_before, not_after, fingerprint_sha256, der, status, revoked_at, revocation_reason, issued_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);

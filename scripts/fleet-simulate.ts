@@ -49,7 +49,7 @@ try {
     onProgress: values.quiet ? undefined : (m) => process.stderr.write(`${m}\n`),
   });
   const s = ((performance.now() - t0) / 1000).toFixed(1);
-  console.log(`${r.hosts.length} hosts, ${r.days} days from ${r.start.slice(0, 10)}: ${r.samples} samples in ${r.bundles.length} bundles (${s} s)`);
+  console.log(`${r.hosts.length} hosts, ${r.days} day${r.days === 1 ? '' : 's'} from ${r.start.slice(0, 10)}: ${r.samples} samples in ${r.bundles.length} bundles (${s} s)`);
   console.log(`home ${r.home} (CA passphrase: '${r.passphrase}'); trust anchor ${r.out}/ca/root.pem`);
   console.log(`import: COLDROOT_HOME=${r.home} npx coldroot bundle import ${r.out}/bundles/…`);
 } catch (e) {

@@ -28,9 +28,11 @@ export class StagingArea {
   }
 
   async stage(name: string, data: Readable | Uint8Array): Promise<StagedFile> {
-    const clean = basename(name.replace(/\\/g, '/')).replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 120) || 'bundle';
+    const clean = basename(name.replace(/\\/g, '/')).replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_').slice(0, 120) || 'bundle';
     const id = randomBytes(16).toString('hex');
-    const path = join(this.dir, `${id}-${clean}`);
+    // A folder per file keeps the operator's file name (quarantine reasons and reports show it).
+    mkdirSync(join(this.dir, id), { mode: 0o700 });
+    const path = join(this.dir, id, clean);
     const hash = createHash('sha256');
     let size = 0;
     const max = this.maxBytes;
@@ -46,7 +48,7 @@ export class StagingArea {
     try {
       await pipeline(source, meter, createWriteStream(path, { flags: 'wx', mode: 0o600 }));
     } catch (e) {
-      rmSync(path, { force: true });
+      rmSync(join(this.dir, id), { recursive: true, force: true });
       throw e;
     }
     const staged = { id, name: clean, size, sha256: hash.digest('hex') };
@@ -66,7 +68,7 @@ export class StagingArea {
 
   remove(id: string): void {
     const f = this.files.get(id);
-    if (f) rmSync(f.path, { force: true });
+    if (f) rmSync(join(this.dir, id), { recursive: true, force: true });
     this.files.delete(id);
   }
 

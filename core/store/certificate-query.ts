@@ -9,7 +9,7 @@ export const RISK_LEVELS = ['low', 'medium', 'high', 'critical'] as const;
 export type RiskLevel = (typeof RISK_LEVELS)[number];
 
 export interface CertificateQuery {
-  /** Words of a subject, SAN or serial (each a prefix), a serial in hex, or a SHA-256 fingerprint. */
+  /** Words of a subject or SAN (each a prefix), the start of a serial (8+ hex digits), or a SHA-256 fingerprint. */
   text?: string;
   caId?: string;
   /** Words of the issuing CA's name. */
@@ -60,7 +60,7 @@ const SORT: Record<CertificateSort, { column: string; index: string }> = {
 };
 export const MAX_PAGE = 500;
 /** Below this many matches, reading the matches and sorting them beats walking a sort index. */
-const FEW_MATCHES = 20_000;
+export const FEW_MATCHES = 20_000;
 
 /**
  * FTS5 query text. Words separated by spaces must all occur; within a word, punctuation-separated
@@ -84,9 +84,14 @@ function build(db: Database, q: CertificateQuery, now: Date): Built {
     if (/^[0-9a-f]{64}$/.test(hex)) {
       where.push('(c.fingerprint_sha256 = ? OR c.serial = ?)');
       args.push(hex, hex.replace(/^0+(?=.)/, ''));
+    } else if (/^[0-9a-f]{8,63}$/.test(hex)) {
+      // Eight or more hex digits: the start of a serial number (serials are kept without leading zeros).
+      const prefix = hex.replace(/^0+(?=.)/, '');
+      where.push('c.serial >= ? AND c.serial < ?');
+      args.push(prefix, `${prefix}g`);
     } else {
       match = searchExpression(text);
-      if (!match) throw new ColdrootError('SEARCH_INVALID', `Search '${text}' has no letters or digits`, 'Search for words of a subject or SAN, a serial in hex, or a SHA-256 fingerprint');
+      if (!match) throw new ColdrootError('SEARCH_INVALID', `Search '${text}' has no letters or digits`, 'Search for words of a subject or SAN, the start of a serial (8+ hex digits), or a SHA-256 fingerprint');
     }
   }
   if (q.caId) {
@@ -127,7 +132,7 @@ function build(db: Database, q: CertificateQuery, now: Date): Built {
       AND r.computed_at = (SELECT max(r2.computed_at) FROM risk_reports r2 WHERE r2.cert_sha256 = r.cert_sha256))`);
     args.push(...levels);
   }
-  const filters = [q.caId, q.issuer?.trim(), q.state, q.profile, q.expiresAfter || q.expiresBefore].filter(Boolean).length;
+  const filters = [q.caId, q.issuer?.trim(), q.state, q.profile, q.expiresAfter || q.expiresBefore, !match && text].filter(Boolean).length;
   return { where, args, match, filters };
 }
 
@@ -146,7 +151,7 @@ const count = (db: Database, sql: string, args: unknown[]) => (db.prepare(sql).g
  * many are paged by walking the sort's covering index (migration 005), which also holds status, CA
  * and profile, so even a page deep in a filtered list is read from the index alone.
  */
-export function queryCertificates(db: Database, q: CertificateQuery, now: Date = new Date()): CertificatePage {
+export function queryCertificates(db: Database, q: CertificateQuery, now: Date = new Date(), fewMatches = FEW_MATCHES): CertificatePage {
   const t0 = performance.now();
   const limit = q.limit ?? 100;
   const offset = q.offset ?? 0;
@@ -162,7 +167,7 @@ export function queryCertificates(db: Database, q: CertificateQuery, now: Date =
   let ids: number[];
   if (match) {
     const matches = count(db, 'SELECT count(*) AS n FROM certificate_search WHERE certificate_search MATCH ?', [match]);
-    if (matches <= FEW_MATCHES) {
+    if (matches <= fewMatches) {
       // CROSS JOIN: drive from the few matches instead of walking a sort index.
       const from = 'certificate_search s CROSS JOIN certificates c ON c.rowid = s.rowid';
       total = where.length ? count(db, `SELECT count(*) AS n FROM ${from} WHERE s.certificate_search MATCH ? AND ${cond}`, [match, ...args]) : matches;
@@ -176,7 +181,7 @@ export function queryCertificates(db: Database, q: CertificateQuery, now: Date =
     // One filter has an index that answers its count; several are counted over a covering index.
     const counted = filters > 1 && !q.risk ? 'certificates c INDEXED BY certificates_browse_not_after' : 'certificates c';
     total = count(db, `SELECT count(*) AS n FROM ${counted} WHERE ${cond}`, args);
-    const from = (total <= FEW_MATCHES && filters <= 1) || q.risk ? 'certificates c' : walkSortIndex;
+    const from = (total <= fewMatches && filters <= 1) || q.risk ? 'certificates c' : walkSortIndex;
     ids = total === 0 ? [] : db.prepare(`SELECT c.rowid FROM ${from} WHERE ${cond} ${order} LIMIT ? OFFSET ?`).pluck().all(...args, limit, offset) as number[];
   }
   const byId = new Map((db.prepare(`SELECT ${COLUMNS} FROM certificates c JOIN cas ca ON ca.id = c.ca_id WHERE c.rowid IN (${ids.map(() => '?').join(', ') || 'NULL'})`)

@@ -128,7 +128,8 @@ export class CanaryRuntime {
 
   /** Feeds one handshake outcome; a controller failure fails safe instead of reaching the socket. */
   record(o: HandshakeObservation): void {
-    this.counts[o.arm][o.ok ? 'ok' : 'failed']++;
+    const count = this.counts[o.arm] as RuntimeStatus['handshakes'][Arm] | undefined;
+    if (count) count[o.ok ? 'ok' : 'failed']++;
     if (this.failureMessage) return;
     try {
       this.controller.record(o);

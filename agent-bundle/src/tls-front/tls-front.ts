@@ -1,7 +1,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { ColdrootError } from '../../../core/errors.js';
-import { causeFromTlsError, HANDSHAKE_TIMEOUT } from '../../../core/policy/canary/handshake-observation.js';
+import { causeFromTlsError, HANDSHAKE_TIMEOUT, type Arm } from '../../../core/policy/canary/handshake-observation.js';
 import type { CanaryRuntime } from './canary-runtime.js';
 import { normalizeClientAddress } from './client-split.js';
 import { HandshakeOutcome, type SuccessOn } from './handshake-outcome.js';
@@ -72,7 +72,12 @@ export async function serveTls(opts: TlsFrontOptions): Promise<TlsFront> {
     stats.accepted++;
     stats.open++;
     const client = normalizeClientAddress(raw.remoteAddress);
-    const arm = runtime.armFor(client);
+    let arm: Arm = 'old';
+    try {
+      arm = runtime.armFor(client);
+    } catch (e) {
+      runtime.failSafe(`client split failed: ${(e as Error).message}`);
+    }
     const outcome = new HandshakeOutcome(arm, startedAt, successOn, now, (o) => runtime.record(o));
     // allowHalfOpen comes from the raw socket: a client's end() must not cut the upstream's reply short.
     const socket = new tls.TLSSocket(raw, { isServer: true, secureContext: runtime.contextFor(arm) });

@@ -1,3 +1,4 @@
+import { availableParallelism, loadavg } from 'node:os';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -5,9 +6,9 @@ import type { BundleLimits } from '../bundle-format.js';
 import { BundleRejection } from '../bundle-rejection.js';
 import { readMetrics, type MetricsFormat } from './metrics-reader.js';
 import type { MetricRow } from './metrics-validate.js';
-import type { FromWorker, ToWorker, WorkerSetup } from './metrics-worker-protocol.js';
+import { NUMBER_SLOTS, TEXT_SLOTS, type FromWorker, type ToWorker, type WorkerSetup } from './metrics-worker-protocol.js';
 
-/** auto: parse large files in a worker thread, small ones here; always / never force one way (tests, benchmarks). */
+/** auto: parse large files in a worker thread when a core is free, else here; always / never force one way (tests, benchmarks). */
 export type MetricsParallelism = 'auto' | 'always' | 'never';
 
 /** Below this stored size a worker's start-up (~0.3 s) costs more than it saves. */
@@ -31,22 +32,34 @@ export interface MetricsFileOptions {
  * which on two cores brings the import close to the raw insert rate.
  */
 export function readMetricsFile(chunks: AsyncIterable<Uint8Array>, o: MetricsFileOptions): Promise<number> {
-  const worker = o.parallel === 'always' || (o.parallel === 'auto' && o.compressedSize >= WORKER_THRESHOLD_BYTES);
+  const worker = o.parallel === 'always' || (o.parallel === 'auto' && o.compressedSize >= WORKER_THRESHOLD_BYTES && coreIsFree());
   return worker ? readInWorker(chunks, o) : readHere(chunks, o);
+}
+
+/** A second thread only pays when a core is idle; on a busy machine it adds the hand-over cost and nothing else. */
+function coreIsFree(): boolean {
+  const cores = availableParallelism();
+  return cores >= 2 && loadavg()[0] <= cores - 1;
 }
 
 function readHere(chunks: AsyncIterable<Uint8Array>, o: MetricsFileOptions): Promise<number> {
   const series = new Map<string, number>();
+  let lastHost = '';
+  let lastCert = '';
+  let lastId = 0;
   return readMetrics(chunks, {
     name: o.name, format: o.format, limits: o.limits,
     onRow: (row) => {
-      const key = `${row[0]}\u0000${row[1]}`;
-      let id = series.get(key);
-      if (id === undefined) {
-        id = o.seriesId(row[0] as string, row[1] as string);
-        series.set(key, id);
+      // Rows come host by host, so the previous series is usually the one.
+      if (row[0] !== lastHost || row[1] !== lastCert) {
+        lastHost = row[0] as string;
+        lastCert = row[1] as string;
+        const key = `${lastHost}\u0000${lastCert}`;
+        const known = series.get(key);
+        lastId = known ?? o.seriesId(lastHost, lastCert);
+        if (known === undefined) series.set(key, lastId);
       }
-      row[0] = id;
+      row[0] = lastId;
       o.onRow(row);
     },
   });
@@ -55,12 +68,14 @@ function readHere(chunks: AsyncIterable<Uint8Array>, o: MetricsFileOptions): Pro
 const here = fileURLToPath(import.meta.url);
 
 function readInWorker(chunks: AsyncIterable<Uint8Array>, o: MetricsFileOptions): Promise<number> {
-  const setup: WorkerSetup = { name: o.name, format: o.format, limits: { maxDecompressedBytes: o.limits.maxDecompressedBytes, maxCompressionRatio: o.limits.maxCompressionRatio, maxLineBytes: o.limits.maxLineBytes }, prefetch: 4, batchRows: 2000, maxUnackedBatches: 4 };
+  const setup: WorkerSetup = { name: o.name, format: o.format, limits: { maxDecompressedBytes: o.limits.maxDecompressedBytes, maxCompressionRatio: o.limits.maxCompressionRatio, maxLineBytes: o.limits.maxLineBytes }, prefetch: 4, batchRows: 4096, maxUnackedBatches: 3 };
   const entry = new URL(`./metrics-worker${extname(here)}`, import.meta.url).href;
-  const worker = new Worker(new URL('./metrics-worker-boot.mjs', import.meta.url), { workerData: { ...setup, entry } });
+  // A small heap: the worker holds a few batches and one line at a time.
+  const worker = new Worker(new URL('./metrics-worker-boot.mjs', import.meta.url), { workerData: { ...setup, entry }, resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 96 } });
   const send = (m: ToWorker) => worker.postMessage(m);
   const it = chunks[Symbol.asyncIterator]();
   const ids: number[] = [];
+  const row: MetricRow = new Array(19).fill(null);
 
   return new Promise<number>((resolve, reject) => {
     let settled = false;
@@ -101,10 +116,19 @@ function readInWorker(chunks: AsyncIterable<Uint8Array>, o: MetricsFileOptions):
         if ('want' in m) {
           credit += m.want;
           void pump();
-        } else if ('rows' in m) {
-          for (const [idx, host, cert] of m.series) ids[idx] = o.seriesId(host, cert);
-          for (const row of m.rows) {
-            row[0] = ids[row[0] as number];
+        } else if ('batch' in m) {
+          const b = m.batch;
+          for (const [idx, host, cert] of b.series) ids[idx] = o.seriesId(host, cert);
+          const texts = b.texts.split('\n');
+          // One row array, refilled per row: the INSERT binds its values as it runs.
+          for (let k = 0; k < b.count; k++) {
+            row[0] = ids[b.seriesIndex[k]];
+            const base = k * NUMBER_SLOTS.length;
+            for (let j = 0; j < NUMBER_SLOTS.length; j++) {
+              const v = b.numbers[base + j];
+              row[NUMBER_SLOTS[j]] = v !== v ? null : v;
+            }
+            for (let j = 0; j < TEXT_SLOTS.length; j++) row[TEXT_SLOTS[j]] = texts[k * 4 + j];
             o.onRow(row);
           }
           send({ ack: 1 });

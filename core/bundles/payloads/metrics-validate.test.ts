@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import { SeededRandom } from '../../models/seeded-random.js';
 import { testSamples } from '../testing/bundle-test-kit.js';
 import { METRIC_FIELDS, MetricSampleSchema } from './metrics-schema.js';
-import { CSV_HEADER, SampleError, sampleFromCsv, sampleFromJson } from './metrics-validate.js';
+import { CSV_HEADER, parseCountMap, SampleError, sampleFromCsv, sampleFromJson } from './metrics-validate.js';
 import { csvLine, ndjsonLine } from './metrics-writer.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../../../fixtures/bundles/${name}`, import.meta.url), 'utf8');
@@ -20,12 +20,14 @@ describe('coldroot.metrics.v1 known answers (fixtures/bundles)', () => {
     for (let i = 0; i < ndjson.length; i++) assert.deepEqual(sampleFromCsv(csv[i + 1]), sampleFromJson(JSON.parse(ndjson[i])), `sample ${i + 1}`);
   });
 
-  test('a stored row: t in Unix seconds, count maps as compact JSON, nulls kept', () => {
+  test('a stored row: t in Unix seconds, count maps as name=count text, nulls kept', () => {
     const row = sampleFromJson(JSON.parse(ndjson[0]));
     assert.ok(Array.isArray(row));
     assert.equal(row.length, METRIC_FIELDS.length);
     assert.equal(row[2], Date.parse('2026-03-02T00:00:00Z') / 1000);
-    assert.equal(row[7], '{"alert:bad_certificate":1,"error:timeout":2}');
+    assert.equal(row[7], 'alert:bad_certificate=1;error:timeout=2');
+    assert.deepEqual(parseCountMap(row[11] as string), JSON.parse(ndjson[0]).ciphers);
+    assert.deepEqual(parseCountMap(''), {});
     const quiet = sampleFromJson(JSON.parse(ndjson[2])) as unknown[];
     assert.equal(quiet[8], null);
     assert.equal(quiet[9], null);

@@ -1,9 +1,10 @@
-import { HOST, MAP_KEY, MAX_COUNT, MAX_MAP_KEYS, METRIC_FIELDS } from './metrics-schema.js';
+import { HOST, MAP_KEY, MAX_COUNT, MAX_MAP_KEYS, METRIC_FIELDS, type CountMap } from './metrics-fields.js';
 
 /**
- * A validated sample as stored: the METRIC_FIELDS in order, with `t` as Unix seconds and the
- * count maps as compact JSON text. Slots 0 and 1 (host, cert) are overwritten by the importer with
- * the series and bundle row ids, so a row is bound to the INSERT without copying.
+ * A validated sample as stored: the METRIC_FIELDS in order, with `t` as Unix seconds and each
+ * count map as its compact text `name=count;name=count` ('' when empty; the CSV form, so a CSV
+ * row is stored without rewriting). Slots 0 and 1 (host, cert) are overwritten by the importer
+ * with the series and bundle row ids, so a row is bound to the INSERT without copying.
  */
 export type MetricRow = unknown[];
 
@@ -12,11 +13,27 @@ export class SampleError {
   constructor(readonly message: string) {}
 }
 
+/** Reads a stored count map back (`name=count;…` → object). */
+export function parseCountMap(text: string): CountMap {
+  const out: CountMap = {};
+  if (text === '') return out;
+  for (const part of text.split(';')) {
+    const eq = part.indexOf('=');
+    out[part.slice(0, eq)] = Number(part.slice(eq + 1));
+  }
+  return out;
+}
+
 const FIELD_COUNT = METRIC_FIELDS.length;
 const KNOWN = new Set<string>(METRIC_FIELDS);
 const CERT = /^[0-9a-f]{64}$/;
 
-/** A canonical decimal whole number (no sign, no leading zero), or -1. */
+// The sum of the last map checked, and the last host and certificate seen: module slots keep the hot path allocation-free.
+let mapSum = 0;
+let lastHost = '';
+let lastCert = '';
+
+/** A canonical decimal whole number (no sign, no leading zero, at most 16 digits), or -1. */
 function uint(v: string): number {
   const n = v.length;
   if (n === 0 || n > 16 || (n > 1 && v.charCodeAt(0) === 48)) return -1;
@@ -28,12 +45,26 @@ function uint(v: string): number {
   }
   return x;
 }
-const DECIMAL = /^(?:0|[1-9][0-9]{0,15})(?:\.[0-9]{1,9})?$/;
 
-// The sum of the last map checked; a module slot instead of a tuple keeps the hot path allocation-free.
-let mapSum = 0;
-let lastHost = '';
-let lastCert = '';
+/** A canonical decimal (digits, optionally '.' and 1–9 digits; no sign or exponent), or -1. */
+function decimal(v: string): number {
+  const n = v.length;
+  let i = 0;
+  for (; i < n; i++) {
+    const c = v.charCodeAt(i);
+    if (c === 46) break;
+    if (c < 48 || c > 57) return -1;
+  }
+  if (i === 0 || i > 16 || (i > 1 && v.charCodeAt(0) === 48)) return -1;
+  if (i < n) {
+    if (n - i - 1 < 1 || n - i - 1 > 9) return -1;
+    for (let j = i + 1; j < n; j++) {
+      const c = v.charCodeAt(j);
+      if (c < 48 || c > 57) return -1;
+    }
+  }
+  return Number(v);
+}
 
 function isCount(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
@@ -45,7 +76,7 @@ function isReal(v: unknown, max: number): v is number {
 
 function mapFromJson(m: unknown, field: string): string | SampleError {
   if (typeof m !== 'object' || m === null || Array.isArray(m)) return new SampleError(`${field} must be an object of counts`);
-  let json = '{';
+  let text = '';
   let n = 0;
   mapSum = 0;
   for (const k in m) {
@@ -54,22 +85,28 @@ function mapFromJson(m: unknown, field: string): string | SampleError {
     if (!MAP_KEY.test(k)) return new SampleError(`${field} key ${JSON.stringify(k)} is not a plain name`);
     if (!isCount(v)) return new SampleError(`${field}.${k} must be a whole number >= 0`);
     mapSum += v;
-    json += n === 1 ? `"${k}":${v}` : `,"${k}":${v}`;
+    text += n === 1 ? `${k}=${v}` : `;${k}=${v}`;
   }
-  return `${json}}`;
+  return text;
 }
 
 // Map key characters: 1 may start a key, 2 may follow.
 const KEY_CHAR = new Uint8Array(128);
 for (const c of 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789') KEY_CHAR[c.charCodeAt(0)] = 1;
 for (const c of '_.:/+-') KEY_CHAR[c.charCodeAt(0)] = 2;
+const keyStart = new Int32Array(MAX_MAP_KEYS + 1);
+const keyEnd = new Int32Array(MAX_MAP_KEYS + 1);
 
-/** `name=count;name=count` in one pass, building the JSON text as it goes (the import's hottest loop). */
+function sameRange(s: string, a: number, aEnd: number, b: number, bEnd: number): boolean {
+  if (aEnd - a !== bEnd - b) return false;
+  for (; a < aEnd; a++, b++) if (s.charCodeAt(a) !== s.charCodeAt(b)) return false;
+  return true;
+}
+
+/** Checks `name=count;name=count` in one pass (the import's hottest loop); the text is stored as it is. */
 function mapFromCsv(text: string, field: string): string | SampleError {
   mapSum = 0;
   const n = text.length;
-  if (n === 0) return '{}';
-  let json = '{';
   let keys = 0;
   let i = 0;
   while (i < n) {
@@ -80,7 +117,7 @@ function mapFromCsv(text: string, field: string): string | SampleError {
       if (c === 61 || c > 127 || KEY_CHAR[c] === 0) break;
     }
     if (i === n || text.charCodeAt(i) !== 61 || i - ks > 64) return new SampleError(`${field} key ${JSON.stringify(text.slice(ks, i))} is not a plain name`);
-    const key = text.slice(ks, i);
+    const ke = i;
     const vs = ++i;
     let v = 0;
     for (; i < n; i++) {
@@ -89,16 +126,20 @@ function mapFromCsv(text: string, field: string): string | SampleError {
       v = v * 10 + c;
     }
     if (i === vs || i - vs > 16 || (i - vs > 1 && text.charCodeAt(vs) === 48) || (i < n && text.charCodeAt(i) !== 59) || i === n - 1) {
-      return new SampleError(`${field}.${key} must be a whole number >= 0`);
+      return new SampleError(`${field}.${text.slice(ks, ke)} must be a whole number >= 0`);
     }
-    if (v > MAX_COUNT) return new SampleError(`${field}.${key} is too large`);
-    i++;
-    if (++keys > MAX_MAP_KEYS) return new SampleError(`${field} has more than ${MAX_MAP_KEYS} keys`);
-    if (keys > 1 && json.includes(`"${key}"`)) return new SampleError(`${field} names ${key} twice`);
+    if (v > MAX_COUNT) return new SampleError(`${field}.${text.slice(ks, ke)} is too large`);
+    if (keys === MAX_MAP_KEYS) return new SampleError(`${field} has more than ${MAX_MAP_KEYS} keys`);
+    for (let k = 0; k < keys; k++) {
+      if (sameRange(text, keyStart[k], keyEnd[k], ks, ke)) return new SampleError(`${field} names ${text.slice(ks, ke)} twice`);
+    }
+    keyStart[keys] = ks;
+    keyEnd[keys] = ke;
+    keys++;
     mapSum += v;
-    json += keys === 1 ? `"${key}":${v}` : `,"${key}":${v}`;
+    i++;
   }
-  return `${json}}`;
+  return text;
 }
 
 const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
@@ -187,23 +228,17 @@ export function sampleFromJson(o: unknown): MetricRow | SampleError {
 }
 
 export const CSV_HEADER = METRIC_FIELDS.join(',');
-const COUNT_COLUMNS = [3, 4, 5, 6, 12, 13, 16, 17] as const;
-const REAL_COLUMNS = [[8, 3_600_000, true], [9, 3_600_000, true], [14, 100, false], [15, 100, false]] as const;
 
-function csvCount(v: string, f: string): number | SampleError {
-  const n = uint(v);
-  if (n < 0) return new SampleError(`${f} must be a whole number >= 0`);
-  return n > MAX_COUNT ? new SampleError(`${f} is too large`) : n;
-}
+const countError = (i: number, v: string) => new SampleError(uint(v) < 0 ? `${METRIC_FIELDS[i]} must be a whole number >= 0` : `${METRIC_FIELDS[i]} is too large`);
 
-function csvReal(v: string, f: string, max: number, nullable: boolean): number | null | SampleError {
+function realOrError(i: number, v: string, max: number, nullable: boolean): number | null | SampleError {
   if (v === '' && nullable) return null;
-  if (!DECIMAL.test(v)) return new SampleError(`${f} must be a decimal number${nullable ? ' or empty' : ''}`);
-  const n = Number(v);
-  return n > max ? new SampleError(`${f} must be at most ${max}`) : n;
+  const n = decimal(v);
+  if (n < 0) return new SampleError(`${METRIC_FIELDS[i]} must be a decimal number${nullable ? ' or empty' : ''}`);
+  return n > max ? new SampleError(`${METRIC_FIELDS[i]} must be at most ${max}`) : n;
 }
 
-/** Checks one CSV data row (fields in METRIC_FIELDS order; count maps as key=n;key=n). */
+/** Checks one CSV data row (fields in METRIC_FIELDS order; count maps as name=count;name=count). */
 export function sampleFromCsv(line: string): MetricRow | SampleError {
   const c = line.split(',');
   if (c.length !== FIELD_COUNT) return new SampleError(`${c.length} fields; coldroot.metrics.v1 rows have ${FIELD_COUNT}`);
@@ -218,21 +253,24 @@ export function sampleFromCsv(line: string): MetricRow | SampleError {
   }
   const t = time(c[2]);
   if (t instanceof SampleError) return t;
-  const row: MetricRow = new Array(FIELD_COUNT);
-  row[0] = c[0];
-  row[1] = c[1];
-  row[2] = t;
-  for (const i of COUNT_COLUMNS) {
-    const n = csvCount(c[i], METRIC_FIELDS[i]);
-    if (n instanceof SampleError) return n;
-    row[i] = n;
-  }
-  if ((row[3] as number) < 1 || (row[3] as number) > 86_400) return new SampleError('interval_s must be 1..86400');
-  for (const [i, max, nullable] of REAL_COLUMNS) {
-    const n = csvReal(c[i], METRIC_FIELDS[i], max, nullable);
-    if (n instanceof SampleError) return n;
-    row[i] = n;
-  }
+  const interval = uint(c[3]);
+  if (interval < 1 || interval > 86_400) return new SampleError('interval_s must be 1..86400');
+  const attempted = uint(c[4]), succeeded = uint(c[5]), failed = uint(c[6]), distinct = uint(c[12]), fresh = uint(c[13]), rx = uint(c[16]), tx = uint(c[17]);
+  if (attempted < 0 || attempted > MAX_COUNT) return countError(4, c[4]);
+  if (succeeded < 0 || succeeded > MAX_COUNT) return countError(5, c[5]);
+  if (failed < 0 || failed > MAX_COUNT) return countError(6, c[6]);
+  if (distinct < 0 || distinct > MAX_COUNT) return countError(12, c[12]);
+  if (fresh < 0 || fresh > MAX_COUNT) return countError(13, c[13]);
+  if (rx < 0 || rx > MAX_COUNT) return countError(16, c[16]);
+  if (tx < 0 || tx > MAX_COUNT) return countError(17, c[17]);
+  const p50 = realOrError(8, c[8], 3_600_000, true);
+  if (p50 instanceof SampleError) return p50;
+  const p95 = realOrError(9, c[9], 3_600_000, true);
+  if (p95 instanceof SampleError) return p95;
+  const cpu = realOrError(14, c[14], 100, false);
+  if (cpu instanceof SampleError) return cpu;
+  const mem = realOrError(15, c[15], 100, false);
+  if (mem instanceof SampleError) return mem;
   const failedBy = mapFromCsv(c[7], 'hs_failed_by');
   if (failedBy instanceof SampleError) return failedBy;
   const failedBySum = mapSum;
@@ -244,9 +282,6 @@ export function sampleFromCsv(line: string): MetricRow | SampleError {
   const ciphersSum = mapSum;
   const certErrors = mapFromCsv(c[18], 'cert_validation_errors');
   if (certErrors instanceof SampleError) return certErrors;
-  row[7] = failedBy;
-  row[10] = protocols;
-  row[11] = ciphers;
-  row[18] = certErrors;
+  const row: MetricRow = [c[0], c[1], t, interval, attempted, succeeded, failed, failedBy, p50, p95, protocols, ciphers, distinct, fresh, cpu, mem, rx, tx, certErrors];
   return consistency(row, failedBySum, protocolsSum, ciphersSum) ?? row;
 }

@@ -1,6 +1,5 @@
 import type { BundleRejectionCode } from '../bundle-rejection.js';
 import type { MetricsReadOptions } from './metrics-reader.js';
-import type { MetricRow } from './metrics-validate.js';
 
 /** What the main thread tells the metrics worker when it starts it. */
 export interface WorkerSetup {
@@ -13,11 +12,28 @@ export interface WorkerSetup {
   maxUnackedBatches: number;
 }
 
+/** MetricRow slots carried as numbers (null as NaN) and as text (the four count maps). */
+export const NUMBER_SLOTS = [2, 3, 4, 5, 6, 8, 9, 12, 13, 14, 15, 16, 17] as const;
+export const TEXT_SLOTS = [7, 10, 11, 18] as const;
+
+/**
+ * Rows in columns, so crossing threads costs two transferred buffers and one string instead of a
+ * structured clone of every value: row k's numbers are numbers[k * NUMBER_SLOTS.length + j], its
+ * maps texts.split('\n')[k * 4 + j], its series seriesIndex[k].
+ */
+export interface RowBatch {
+  /** (host, certificate) pairs first used in this batch, by index. */
+  series: Array<[number, string, string]>;
+  count: number;
+  seriesIndex: Int32Array;
+  numbers: Float64Array;
+  texts: string;
+}
+
 export type ToWorker = { chunk: Uint8Array } | { end: true } | { ack: number };
 
 export type FromWorker =
   | { want: number }
-  /** `series` names the (host, certificate) pairs first used in this batch; rows carry their index in slot 0. */
-  | { series: Array<[number, string, string]>; rows: MetricRow[] }
+  | { batch: RowBatch }
   | { done: number }
   | { error: { code: BundleRejectionCode | 'INTERNAL'; message: string } };

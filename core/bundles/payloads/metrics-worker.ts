@@ -1,8 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { isBundleRejection } from '../bundle-rejection.js';
 import { readMetrics, type MetricsReadOptions } from './metrics-reader.js';
-import type { MetricRow } from './metrics-validate.js';
-import type { FromWorker, ToWorker, WorkerSetup } from './metrics-worker-protocol.js';
+import { NUMBER_SLOTS, type FromWorker, type RowBatch, type ToWorker, type WorkerSetup } from './metrics-worker-protocol.js';
 
 /*
  * Parses one metric file off the main thread: compressed chunks come in on demand, validated rows
@@ -41,13 +40,25 @@ async function* input(): AsyncGenerator<Uint8Array> {
 }
 
 const series = new Map<string, number>();
+const WIDTH = NUMBER_SLOTS.length;
 let fresh: Array<[number, string, string]> = [];
-let batch: MetricRow[] = [];
+let count = 0;
+let seriesIndex = new Int32Array(setup.batchRows);
+let numbers = new Float64Array(setup.batchRows * WIDTH);
+let texts: string[] = [];
+let lastHost = '';
+let lastCert = '';
+let lastIdx = -1;
+
 const flush = async () => {
-  if (batch.length) {
-    post({ series: fresh, rows: batch });
+  if (count) {
+    const batch: RowBatch = { series: fresh, count, seriesIndex, numbers, texts: texts.join('\n') };
+    port.postMessage({ batch } satisfies FromWorker, [seriesIndex.buffer, numbers.buffer]);
     fresh = [];
-    batch = [];
+    count = 0;
+    seriesIndex = new Int32Array(setup.batchRows);
+    numbers = new Float64Array(setup.batchRows * WIDTH);
+    texts = [];
     unacked++;
   }
   while (unacked > setup.maxUnackedBatches) await waitForMessage();
@@ -56,18 +67,28 @@ const flush = async () => {
 const options: MetricsReadOptions = {
   name: setup.name, format: setup.format, limits: setup.limits,
   onRow: (row) => {
-    const key = `${row[0]}\u0000${row[1]}`;
-    let idx = series.get(key);
-    if (idx === undefined) {
-      idx = series.size;
-      series.set(key, idx);
-      fresh.push([idx, row[0] as string, row[1] as string]);
+    if (row[0] !== lastHost || row[1] !== lastCert) {
+      lastHost = row[0] as string;
+      lastCert = row[1] as string;
+      const key = `${lastHost}\u0000${lastCert}`;
+      const known = series.get(key);
+      lastIdx = known ?? series.size;
+      if (known === undefined) {
+        series.set(key, lastIdx);
+        fresh.push([lastIdx, lastHost, lastCert]);
+      }
     }
-    row[0] = idx;
-    row[1] = null;
-    batch.push(row);
+    seriesIndex[count] = lastIdx;
+    const base = count * WIDTH;
+    for (let j = 0; j < WIDTH; j++) {
+      const v = row[NUMBER_SLOTS[j]];
+      numbers[base + j] = v === null ? NaN : (v as number);
+    }
+    texts.push(row[7] as string, row[10] as string, row[11] as string, row[18] as string);
+    count++;
   },
-  afterChunk: () => (batch.length >= setup.batchRows ? flush() : undefined),
+  // A chunk yields at most a few hundred rows, so batches stay near batchRows.
+  afterChunk: () => (count >= setup.batchRows - 1024 ? flush() : undefined),
 };
 
 try {

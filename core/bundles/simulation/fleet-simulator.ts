@@ -5,12 +5,12 @@ import { ConsoleService } from '../../api/console-service.js';
 import { ColdrootError } from '../../errors.js';
 import { SoftwareSigner } from '../../keys/software-signer.js';
 import { fromPemOrDer } from '../../x509/asn1.js';
-import { buildCsr } from '../../x509/csr-builder.js';
 import { writeBundle } from '../bundle-writer.js';
 import type { SigningIdentity } from '../cms/cms-sign.js';
 import type { MetricsFormat } from '../payloads/metrics-reader.js';
 import { METRICS_SCHEMA_V1 } from '../payloads/metrics-schema.js';
 import { MetricsFileWriter } from '../payloads/metrics-writer.js';
+import { createFleetPki } from './fleet-pki.js';
 import { generateSamples, makeHosts, type HostProfile, type MetricScenario } from './metric-generator.js';
 
 export interface FleetOptions {
@@ -101,32 +101,24 @@ export async function simulateFleet(o: FleetOptions): Promise<FleetSummary> {
   const svc = ConsoleService.open({ home, operator: 'fleet-simulator', create: true, now: () => clock });
   try {
     svc.initialize();
-    const key = { kind: 'software' as const, passphrase: FLEET_PASSPHRASE };
-    const secret = { passphrase: FLEET_PASSPHRASE };
-    const root = await svc.createRootCa({ name: 'CN=Fleet Simulator Root CA,O=Coldroot Simulation', algorithm: 'ecdsa-p256', key });
-    const deviceCa = await svc.createIntermediateCa({ name: 'CN=Fleet Simulator Device CA,O=Coldroot Simulation', algorithm: 'ecdsa-p256', key, parentId: root.id, parentSecret: secret });
-    writeFileSync(join(o.out, 'ca', 'root.pem'), root.certificatePem!);
-    writeFileSync(join(o.out, 'ca', 'device-ca.pem'), deviceCa.certificatePem!);
+    const pki = await createFleetPki(svc, o.seed, FLEET_PASSPHRASE);
+    writeFileSync(join(o.out, 'ca', 'root.pem'), pki.root.certificatePem!);
+    writeFileSync(join(o.out, 'ca', 'device-ca.pem'), pki.deviceCa.certificatePem!);
     clock = start;
 
     const hosts = makeHosts(o.hosts, o.seed);
-    const signers = new Map<string, SoftwareSigner>();
-    const identityOf = async (name: string, label: string, profile: 'device-management' | 'tls-server') => {
-      const signer = new SoftwareSigner(derivedKey(o.seed, label), 'ecdsa-p256', `software:${label}`);
-      signers.set(label, signer);
-      return { csr: await buildCsr(signer, `CN=${name}`, profile === 'tls-server' ? { dns: [name] } : {}), source: label };
-    };
-    progress(`issuing ${hosts.length} device and ${hosts.length} TLS certificates`);
     const collector = bundleBy === 'day' ? 'collector-01.fleet.example' : null;
-    const deviceCsrs = await Promise.all([...hosts.map((h) => h.host), ...(collector ? [collector] : [])].map((n) => identityOf(n, `device/${n}`, 'device-management')));
-    const tlsCsrs = await Promise.all(hosts.map((h) => identityOf(h.host, `tls/${h.host}`, 'tls-server')));
-    const devices = await svc.issueBatch({ caId: deviceCa.id, secret, profile: 'device-management', csrs: deviceCsrs });
-    const tls = await svc.issueBatch({ caId: deviceCa.id, secret, profile: 'tls-server', csrs: tlsCsrs });
-    if (devices.rejected.length || tls.rejected.length) throw new ColdrootError('FLEET_ISSUANCE_FAILED', `${devices.rejected.length + tls.rejected.length} simulated requests were refused: ${[...devices.rejected, ...tls.rejected][0].message}`, 'Report this as a simulator bug', 'failure');
-    const chain = [fromPemOrDer(deviceCa.certificatePem!, ['CERTIFICATE'])[0]];
+    const signerFor = (label: string) => new SoftwareSigner(derivedKey(o.seed, label), 'ecdsa-p256', `software:${label}`);
+    progress(`issuing ${hosts.length + (collector ? 1 : 0)} device and ${hosts.length} TLS certificates`);
+    const deviceNames = [...hosts.map((h) => h.host), ...(collector ? [collector] : [])];
+    const deviceSigners = deviceNames.map((n) => signerFor(`device/${n}`));
+    const devices = await pki.issue(deviceNames.map((n, i) => ({ label: `device/${n}`, subject: `CN=${n}`, profile: 'device-management' as const, signer: deviceSigners[i] })));
+    // TLS certificates live 397 days (the CA/Browser Forum maximum) so a long simulation does not outlive them.
+    const tls = await pki.issue(hosts.map((h) => ({ label: `tls/${h.host}`, subject: `CN=${h.host}`, sans: { dns: [h.host] }, profile: 'tls-server' as const, signer: signerFor(`tls/${h.host}`), validity: '397d' })));
+    const chain = [fromPemOrDer(pki.deviceCa.certificatePem!, ['CERTIFICATE'])[0]];
     const identities = new Map<string, SigningIdentity & { sha256: string }>();
-    devices.issued.forEach((c, i) => identities.set(deviceCsrs[i].source, { signer: signers.get(deviceCsrs[i].source)!, certificate: fromPemOrDer(c.certificatePem, ['CERTIFICATE'])[0], chain, sha256: c.fingerprintSha256 }));
-    hosts.forEach((h, i) => { h.cert = tls.issued[i].fingerprintSha256; });
+    deviceNames.forEach((n, i) => identities.set(`device/${n}`, { signer: deviceSigners[i], certificate: devices[i].der, chain, sha256: devices[i].sha256 }));
+    hosts.forEach((h, i) => { h.cert = tls[i].sha256; });
 
     const stepsPerDay = 86_400 / intervalS;
     const bundles: string[] = [];
@@ -161,7 +153,7 @@ export async function simulateFleet(o: FleetOptions): Promise<FleetSummary> {
     rmSync(join(o.out, 'tmp'), { recursive: true, force: true });
     const summary: FleetSummary = {
       out: o.out, home, passphrase: FLEET_PASSPHRASE, seed: o.seed, start: start.toISOString(), days: o.days, intervalS, format, bundleBy,
-      rootCaId: root.id, deviceCaId: deviceCa.id, samples, bundles,
+      rootCaId: pki.root.id, deviceCaId: pki.deviceCa.id, samples, bundles,
       hosts: hosts.map((h) => ({ host: h.host, role: h.role, deviceCertificateSha256: identities.get(`device/${h.host}`)!.sha256, tlsCertificateSha256: h.cert })),
     };
     writeFileSync(join(o.out, 'fleet.json'), `${JSON.stringify(summary, null, 2)}\n`);

@@ -183,8 +183,8 @@ export class CanaryController {
    */
   abort(message: string): CanaryDecision {
     const now = this.now();
-    const empty = this.window.summarize('new', now);
-    return this.commit(now, 'rollback', 0, { metric: 'executor', message }, [], { old: digest(empty), new: digest(empty), baseline: 'none' });
+    const observed = { old: digest(this.window.summarize('old', this.lastChangeAt)), new: digest(this.window.summarize('new', this.lastChangeAt)), baseline: 'none' as const };
+    return this.commit(now, 'rollback', 0, { metric: 'executor', message }, [], observed);
   }
 
   /** Handshake statistics of one certificate since `from` (kept for evidenceSeconds), for metric bundles. */

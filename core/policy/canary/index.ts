@@ -6,3 +6,4 @@ export { MetricsWindow, type ArmSummary } from './metrics-window.js';
 export { type Finding, type CanaryMetric } from './metric-comparison.js';
 export { fixedStepPolicy, adaptiveStepPolicy, stepPolicyFor, onGrid, type StepPolicy, type StepInput, type StepResult } from './step-policy.js';
 export { handshakeMetricFields, type HandshakeMetricFields } from './canary-metrics.js';
+export { simulateRollout, DEFAULT_SIMULATION, type Population, type Strategy, type SimulationOptions, type SimulationResult } from './rollout-simulation.js';

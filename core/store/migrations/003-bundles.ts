@@ -50,7 +50,7 @@ CREATE TABLE metric_series (
   UNIQUE (host, cert_sha256)
 );
 
--- Columns follow coldroot.metrics.v1 (docs/metrics-format.md); t is Unix seconds, count maps are JSON.
+-- Columns follow coldroot.metrics.v1 (docs/metrics-format.md); t is Unix seconds, count maps are 'name=count;name=count' text.
 CREATE TABLE metric_samples (
   series_id              INTEGER NOT NULL REFERENCES metric_series(id),
   bundle_id              INTEGER NOT NULL REFERENCES bundles(id),

@@ -1,8 +1,8 @@
 /**
  * The console's certificate table over the whole inventory: covering indexes for its sorts and
- * filters, and a full-text index over subject, SANs
- * and serial so a search is an index lookup rather than a scan of a million rows. The full-text
- * table holds no copy of the text (external content); triggers keep it in step with certificates.
+ * filters, and a full-text index over subject and SANs (serials have their own index), so a
+ * search is an index lookup rather than a scan of a million rows. The full-text table holds no
+ * copy of the text (external content); triggers keep it in step with certificates.
  */
 export const certificateSearch = {
   version: 5,
@@ -19,21 +19,21 @@ CREATE INDEX certificates_by_profile ON certificates (profile, status, not_after
 CREATE INDEX risk_reports_by_cert ON risk_reports (cert_sha256, computed_at);
 
 CREATE VIRTUAL TABLE certificate_search USING fts5(
-  subject, sans, serial,
+  subject, sans,
   content = 'certificates', content_rowid = 'rowid',
   tokenize = 'unicode61 remove_diacritics 2'
 );
 INSERT INTO certificate_search (certificate_search) VALUES ('rebuild');
 
 CREATE TRIGGER certificates_search_insert AFTER INSERT ON certificates BEGIN
-  INSERT INTO certificate_search (rowid, subject, sans, serial) VALUES (new.rowid, new.subject, new.sans, new.serial);
+  INSERT INTO certificate_search (rowid, subject, sans) VALUES (new.rowid, new.subject, new.sans);
 END;
 CREATE TRIGGER certificates_search_delete AFTER DELETE ON certificates BEGIN
-  INSERT INTO certificate_search (certificate_search, rowid, subject, sans, serial) VALUES ('delete', old.rowid, old.subject, old.sans, old.serial);
+  INSERT INTO certificate_search (certificate_search, rowid, subject, sans) VALUES ('delete', old.rowid, old.subject, old.sans);
 END;
-CREATE TRIGGER certificates_search_update AFTER UPDATE OF subject, sans, serial ON certificates BEGIN
-  INSERT INTO certificate_search (certificate_search, rowid, subject, sans, serial) VALUES ('delete', old.rowid, old.subject, old.sans, old.serial);
-  INSERT INTO certificate_search (rowid, subject, sans, serial) VALUES (new.rowid, new.subject, new.sans, new.serial);
+CREATE TRIGGER certificates_search_update AFTER UPDATE OF subject, sans ON certificates BEGIN
+  INSERT INTO certificate_search (certificate_search, rowid, subject, sans) VALUES ('delete', old.rowid, old.subject, old.sans);
+  INSERT INTO certificate_search (rowid, subject, sans) VALUES (new.rowid, new.subject, new.sans);
 END;
 `,
 } as const;

@@ -171,7 +171,7 @@ export function Ceremony({ kind, parentId, initial, onClose }: CeremonyProps) {
       {step === 'done' && created && (
         <div>
           <p className="ok-line" role="status">Created {created.kind} CA <strong>{created.id}</strong>: serial {created.serial}, valid {fmtDate(created.notBefore)} to {fmtDate(created.notAfter)}, key {created.keyUri.split('?')[0]}.</p>
-          <pre className="pem" aria-label="The new CA certificate (PEM)">{created.certificatePem}</pre>
+          <pre className="pem" tabIndex={0} aria-label="The new CA certificate (PEM)">{created.certificatePem}</pre>
           <div className="actions">
             {created.certificatePem && <DownloadButton fileName={`${created.id}.pem`} text={created.certificatePem} label="Download the certificate" />}
             <button type="button" className="primary" onClick={() => onClose(created)}>Done</button>

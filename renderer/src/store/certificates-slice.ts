@@ -1,7 +1,7 @@
 import type { StateCreator } from 'zustand/vanilla';
 import type { ConsoleTransport } from '../api/transport.js';
 import type { ConsoleState } from './console-store.js';
-import { idle, settle, type ApiError, type ApiResult, type CertificateDetail, type CertificateQuery, type CertificateRow, type Loadable, type Out } from './types.js';
+import { idle, settle, type ApiError, type ApiResult, type CertificateDetail, type CertificateQuery, type CertificateRow, type In, type Loadable, type Out } from './types.js';
 
 export const PAGE_SIZE = 200;
 export type CertificateFilter = Omit<CertificateQuery, 'offset' | 'limit'>;
@@ -23,7 +23,7 @@ export interface CertificatesSlice {
   ensureCertRows(first: number, last: number): Promise<void>;
   resetCertificates(): void;
   selectCertificate(sel: { caId: string; serial: string } | null): Promise<void>;
-  revokeCertificate(reason: Out<'revokeCertificate'>['reason']): Promise<ApiResult<Out<'revokeCertificate'>>>;
+  revokeCertificate(reason: In<'revokeCertificate'>['reason']): Promise<ApiResult<Out<'revokeCertificate'>>>;
 }
 
 export const certificatesSlice = (t: ConsoleTransport): StateCreator<ConsoleState, [], [], CertificatesSlice> => (set, get) => {
