@@ -20,6 +20,7 @@ import { makeBundleTestKit, sampleRiskReport, TEST_PASSPHRASE, TEST_START, testS
 import { SeededRandom } from '../core/models/seeded-random.js';
 import { SoftwareSigner } from '../core/keys/software-signer.js';
 import { databaseFingerprint } from '../core/store/database.js';
+import { describeCertificate } from '../core/x509/certificate-info.js';
 import { buildCsr } from '../core/x509/csr-builder.js';
 
 const SEED = Number(process.env.BUNDLE_FUZZ_SEED ?? 20260302);
@@ -86,7 +87,7 @@ async function craft(id: SigningIdentity, manifest: Record<string, unknown>, fil
 const sha = (d: Uint8Array) => createHash('sha256').update(d).digest('hex');
 
 function manifestFor(id: TestDevice, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  const { subject, issuer, serial } = { subject: `CN=${id.name}`, issuer: 'CN=Bundle Test Device CA, O=Coldroot Tests', serial: id.serial };
+  const { subject, issuer, serial } = describeCertificate(id.certificate);
   return { type: 'metrics', formatVersion: 1, bundleId: randomUUID(), producer: { certificateSha256: id.sha256, subject, issuer, serial }, sequence: 100 + caseNo, createdAt: TEST_START.toISOString(), ...extra };
 }
 
@@ -295,6 +296,7 @@ describe(`bundle fuzzing (seed ${SEED}; set BUNDLE_FUZZ_SEED to replay)`, () => 
       ['missing schema', manifestFor(a, { files: [{ name: 'metrics.csv.gz', size: csv.length, sha256: sha(csv) }] }), [{ name: 'metrics.csv.gz', data: csv }], ['BUNDLE_MANIFEST_INVALID']],
       ['a file the type does not hold', manifestFor(a), [{ name: 'payload.bin', data: csv }], ['BUNDLE_MANIFEST_INVALID']],
       ['producer named falsely', manifestFor(a, { producer: { certificateSha256: b.sha256, subject: 'CN=device-b', issuer: 'CN=x', serial: b.serial }, files: metricsFile() }), [{ name: 'metrics.csv.gz', data: csv }], ['BUNDLE_PRODUCER_MISMATCH']],
+      ['producer subject misnamed', manifestFor(a, { producer: { ...(manifestFor(a).producer as object), subject: 'CN=someone-else' }, files: metricsFile() }), [{ name: 'metrics.csv.gz', data: csv }], ['BUNDLE_PRODUCER_MISMATCH']],
       ['duplicate file in manifest', manifestFor(a, { files: [...metricsFile(), ...metricsFile()] }), [{ name: 'metrics.csv.gz', data: csv }], ['BUNDLE_MANIFEST_INVALID']],
       ['path traversal in the manifest', manifestFor(a, { files: [{ name: '../metrics.csv.gz', size: csv.length, sha256: sha(csv), schema: 'coldroot.metrics.v1' }] }), [{ name: 'metrics.csv.gz', data: csv }], ['BUNDLE_MANIFEST_INVALID']],
     ];

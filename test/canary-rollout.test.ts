@@ -164,8 +164,8 @@ describe('canary rollout through the TLS front', () => {
     // Sized for ~200 handshakes per 10 s: shorter windows and a looser budget than a busy host would use;
     // loopback handshake times under one shared CPU are noise, hence the wide time ratio.
     const r = await rig('canary-compatible', {
-      confirmSeconds: 20,
-      analysis: { windowSeconds: 30, settleSeconds: 20, minHandshakes: 20 },
+      confirmSeconds: 10,
+      analysis: { windowSeconds: 30, settleSeconds: 10, minHandshakes: 20 },
       step: { policy: 'adaptive', failureBudgetPercent: 5 },
       thresholds: { handshakeTime: { maxRatio: 3 } },
     });
@@ -178,12 +178,11 @@ describe('canary rollout through the TLS front', () => {
         for (const l of longLived) await l.ping(`keepalive ${w} ${l.address}\n`);
       });
 
-      if (process.env.CANARY_TRACE) for (const d of r.decisions) console.log(d.at - T0, d.action, d.from, d.to, d.reason.metric, d.reason.message.slice(0, 140));
       const status = r.runtime.status();
       assert.equal(status.state, 'complete', JSON.stringify(status.lastDecision?.reason));
       assert.equal(status.exposurePercent, 100);
       assert.equal(status.activeCertificate, 'new');
-      assert.ok(waves <= 30, `${waves} waves`);
+      assert.ok(waves <= 20, `${waves} waves`);
       const moves = r.decisions.filter((d) => d.from !== d.to);
       assert.ok(moves.length >= 4 && moves.every((d) => d.action === 'increase'), moves.map((d) => `${d.action} ${d.to}`).join(', '));
       assert.equal(r.decisions[r.decisions.length - 1].action, 'complete');

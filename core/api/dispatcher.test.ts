@@ -97,7 +97,7 @@ describe('console contract and dispatcher', () => {
 
   test('outputs cross as their schema says: nothing undeclared (no DER, no key material)', async () => {
     const session = value(await d.dispatch('session', {}));
-    assert.deepEqual(Object.keys(session).sort(), ['cas', 'certificates', 'firstRun', 'home', 'host', 'operator', 'version']);
+    assert.deepEqual(Object.keys(session as object).sort(), ['cas', 'certificates', 'firstRun', 'home', 'host', 'operator', 'version']);
     const cas = value(await d.dispatch('overview', {})) as Out<'overview'>;
     assert.ok(cas.cas.every((c) => !('publicKeySpki' in c) && !('certificatePem' in c)));
   });
@@ -107,7 +107,7 @@ describe('console contract and dispatcher', () => {
     const run = d.dispatch('loadDemoFleet', { hosts: 4 }, 'demo-call');
     const poll = setInterval(async () => {
       const p = await d.dispatch('progress', { callId: 'demo-call' });
-      if (p.ok && p.value) seen.push(p.value.message);
+      if (p.ok && p.value) seen.push((p.value as Out<'progress'> & object).message);
     }, 5);
     const fleet = value(await run) as Out<'loadDemoFleet'>;
     clearInterval(poll);

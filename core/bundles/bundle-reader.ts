@@ -152,6 +152,10 @@ async function readEntries(tar: TarReader, hooks: ReadHooks, fileHash: Hash): Pr
   if (signer.sha256 !== manifest.producer.certificateSha256) {
     reject('BUNDLE_PRODUCER_MISMATCH', `manifest.json names producer certificate ${manifest.producer.certificateSha256.slice(0, 16)}…, but manifest.p7s is signed with ${signer.sha256.slice(0, 16)}… (${signer.subject})`);
   }
+  const named = manifest.producer;
+  if (named.subject !== signer.subject || named.issuer !== signer.issuer || named.serial !== signer.serial) {
+    reject('BUNDLE_PRODUCER_MISMATCH', `manifest.json describes its producer as ${named.subject} (serial ${named.serial}, issuer ${named.issuer}); the certificate says ${signer.subject} (serial ${signer.serial}, issuer ${signer.issuer})`);
+  }
   const kinds = planPayload(manifest);
   if (manifest.files.length > limits.maxFiles) reject('BUNDLE_TOO_MANY_ENTRIES', `The bundle lists ${manifest.files.length} files; the limit is ${limits.maxFiles}`);
   for (const f of manifest.files) if (f.size > limits.maxFileBytes) reject('BUNDLE_ENTRY_TOO_LARGE', `${f.name} is ${f.size} bytes; the limit is ${limits.maxFileBytes}`);

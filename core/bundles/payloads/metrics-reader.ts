@@ -106,7 +106,7 @@ export async function readMetrics(compressed: AsyncIterable<Uint8Array>, o: Metr
 
   try {
     // A deep read-side buffer lets zlib inflate the next chunks in its thread pool while this one is parsed.
-    await pipeline(Readable.from(counted(), { objectMode: false }), createGunzip({ chunkSize: 262144, readableHighWaterMark: 1024 * 1024 } as ZlibOptions), async (src: AsyncIterable<Buffer>) => {
+    await pipeline(Readable.from(counted(), { objectMode: false }), createGunzip({ chunkSize: 64 * 1024, readableHighWaterMark: 1024 * 1024 } as ZlibOptions), async (src: AsyncIterable<Buffer>) => {
       try {
         for await (const chunk of src) {
           consume(chunk);

@@ -1,12 +1,8 @@
 import type { ApiResult, ColdrootBridge, ConsoleClient, OpName, StagedFile } from '../../../core/api/contract.js';
 
-/** How the renderer reaches the console API: Electron's preload bridge, or the loopback browser host. */
-export interface ConsoleTransport {
-  readonly kind: 'electron' | 'browser';
-  readonly client: ConsoleClient;
-  /** Hands a dropped or chosen file to the console's staging folder. */
-  stage(file: File, onProgress?: (sent: number, total: number) => void): Promise<ApiResult<StagedFile>>;
-}
+import type { ConsoleTransport } from './console-transport.js';
+
+export type { ConsoleTransport } from './console-transport.js';
 
 declare global {
   interface Window {
@@ -63,7 +59,7 @@ export function httpTransport(base = ''): ConsoleTransport {
           }
         };
         xhr.onerror = () => resolve(transportError(`upload of ${file.name} failed`));
-        xhr.send(file);
+        xhr.send(file as unknown as Blob);
       });
     },
   };

@@ -69,8 +69,10 @@ function Summary() {
   const total = useConsole((s) => s.certTotal);
   const timing = useConsole((s) => s.certTiming);
   const loading = useConsole((s) => Object.keys(s.certPending).length > 0);
+  const generation = useConsole((s) => s.certGeneration);
+  const loaded = useConsole((s) => s.certLoaded);
   return (
-    <p className="summary" role="status" aria-live="polite" data-testid="cert-summary">
+    <p className="summary" role="status" aria-live="polite" data-testid="cert-summary" data-generation={generation} data-loaded={loaded} data-pending={loading ? 'yes' : 'no'}>
       {total === null ? 'Searching…' : `${fmtInt(total)} certificates`}
       {timing && ` · server ${timing.serverMs} ms · round trip ${timing.roundTripMs} ms`}
       {loading && total !== null ? ' · loading rows…' : ''}

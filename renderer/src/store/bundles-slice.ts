@@ -1,6 +1,6 @@
 import type { StateCreator } from 'zustand/vanilla';
 import type { StagedFile } from '../../../core/api/contract.js';
-import type { ConsoleTransport } from '../api/transport.js';
+import type { ConsoleTransport, StageableFile } from '../api/console-transport.js';
 import type { ConsoleState } from './console-store.js';
 import { withProgress, type CallProgress } from './call-progress.js';
 import { idle, settle, type ApiError, type BundleLimits, type BundleRow, type ImportOutcome, type InspectReport, type Loadable, type QuarantineEntry, type RenewalRequestRow } from './types.js';
@@ -17,7 +17,7 @@ export interface BundlesSlice {
   renewalRequests: Loadable<RenewalRequestRow[]>;
   /** Limits the operator set in Settings for this session (the defaults when null). */
   bundleLimits: Partial<BundleLimits> | null;
-  stageFiles(files: File[]): Promise<void>;
+  stageFiles(files: StageableFile[]): Promise<void>;
   inspect(id: string): Promise<void>;
   importStaged(ids: string[]): Promise<void>;
   loadQuarantine(): Promise<void>;

@@ -1,5 +1,5 @@
 import type { StateCreator } from 'zustand/vanilla';
-import type { ConsoleTransport } from '../api/transport.js';
+import type { ConsoleTransport } from '../api/console-transport.js';
 import type { ConsoleState } from './console-store.js';
 import { withProgress, type CallProgress } from './call-progress.js';
 import { idle, settle, type ApiResult, type In, type Loadable, type Out, type TokenInfo } from './types.js';

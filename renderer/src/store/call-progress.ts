@@ -1,5 +1,5 @@
 import type { ApiResult } from '../../../core/api/contract.js';
-import type { ConsoleTransport } from '../api/transport.js';
+import type { ConsoleTransport } from '../api/console-transport.js';
 
 export interface CallProgress {
   done: number;

@@ -1,5 +1,5 @@
 import type { StateCreator } from 'zustand/vanilla';
-import type { ConsoleTransport } from '../api/transport.js';
+import type { ConsoleTransport } from '../api/console-transport.js';
 import type { ConsoleState } from './console-store.js';
 import { idle, settle, type ApiError, type ApiResult, type CertificateDetail, type CertificateQuery, type CertificateRow, type In, type Loadable, type Out } from './types.js';
 
@@ -11,6 +11,8 @@ export interface CertificatesSlice {
   certFilter: CertificateFilter;
   /** Bumped by every new filter: answers to an older one are dropped. */
   certGeneration: number;
+  /** The generation of the last page that arrived (equal to certGeneration once the table shows the current filter). */
+  certLoaded: number;
   certTotal: number | null;
   certPages: Record<number, CertificateRow[]>;
   certPending: Record<number, true>;
@@ -37,13 +39,14 @@ export const certificatesSlice = (t: ConsoleTransport): StateCreator<ConsoleStat
     const { [page]: _done, ...pending } = get().certPending;
     if (!r.ok) return set({ certPending: pending, certError: r.error });
     set({
-      certPending: pending, certError: null, certTotal: r.value.total, certPages: { ...get().certPages, [page]: r.value.rows },
+      certPending: pending, certError: null, certLoaded: gen, certTotal: r.value.total, certPages: { ...get().certPages, [page]: r.value.rows },
       certTiming: { serverMs: r.value.tookMs, roundTripMs: Math.round(performance.now() - started) },
     });
   }
   return {
     certFilter: DEFAULT_FILTER,
     certGeneration: 0,
+    certLoaded: -1,
     certTotal: null,
     certPages: {},
     certPending: {},

@@ -1,5 +1,5 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
-import type { ConsoleTransport } from '../api/transport.js';
+import type { ConsoleTransport } from '../api/console-transport.js';
 import { auditSlice, type AuditSlice } from './audit-slice.js';
 import { bundlesSlice, type BundlesSlice } from './bundles-slice.js';
 import { caSlice, type CaSlice } from './ca-slice.js';
