@@ -5,11 +5,13 @@
 // verified; a screenshot of every screen (test-artifacts/console/) and axe-core on each.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from '@playwright/test';
+import { DEMO_PASSPHRASE } from '../core/api/demo-fleet.js';
 import { openssl } from './helpers/openssl.js';
 import { createSoftHsmToken, softHsmAvailable, type SoftHsmToken } from './helpers/softhsm.js';
 import { chromiumAvailable, ensureRendererBuilt, launchChromium, screenshot, seriousA11yViolations, serveConsole, tamperLastPayload, type ServedConsole } from './console/console-harness.js';
@@ -192,19 +194,52 @@ describe('operator console in Chromium (browser host)', { skip, timeout: 170_000
     await capture('10-import-done');
   });
 
-  test('risk, queue, agents and settings screens say what exists and what arrives later', async () => {
+  test('queue: a bundle-signing identity, then the pending renewals signed and exported; the bundle verifies with openssl', async () => {
+    await nav('Queue');
+    await heading('Queue');
+    await page.getByRole('table', { name: 'Pending renewal requests' }).waitFor();
+    assert.equal(await page.getByRole('table', { name: 'Pending renewal requests' }).getByRole('row').count(), 4);
+    await page.getByLabel('CA that certifies it').selectOption('coldroot-demo-device-ca');
+    await page.getByLabel('Key passphrase of coldroot-demo-device-ca').fill(DEMO_PASSPHRASE);
+    await page.getByLabel('Passphrase for the new signing key (12+ characters)').fill('bundle signer passphrase');
+    await page.getByRole('button', { name: 'Create the bundle-signing identity' }).click();
+    await page.getByText(/Exported bundles are signed by CN=Coldroot Console Bundle Signer/).waitFor();
+    await page.getByLabel('Issuing CA').selectOption('coldroot-demo-device-ca');
+    await page.getByLabel('Key passphrase of coldroot-demo-device-ca').fill(DEMO_PASSPHRASE);
+    await page.getByLabel('Passphrase of the bundle-signing key').fill('bundle signer passphrase');
+    await page.getByLabel(/Output folder on this machine/).fill(join(dir, 'usb'));
+    await page.getByRole('button', { name: 'Sign and export the renewal bundle' }).click();
+    const exported = page.getByRole('status', { name: 'Exported renewal bundle' });
+    await exported.waitFor();
+    const text = await exported.innerText();
+    assert.match(text, /3 issued, 0 rejected/);
+    const bundle = text.match(/written to (\S+\.tar)/)![1];
+    assert.ok(bundle.startsWith(join(dir, 'usb')), bundle);
+    await capture('11-queue-exported');
+    await page.getByText('No pending renewal request').waitFor();
+
+    // Outside Coldroot: the manifest's CMS signature verifies against the demo root, and the files match the manifest.
+    const out = join(dir, 'unpacked');
+    spawnSync('mkdir', ['-p', out]);
+    assert.equal(spawnSync('tar', ['xf', bundle, '-C', out]).status, 0);
+    const chain = await page.evaluate(async (origin) => (await (await fetch(`${origin}/api/exportChain`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ caId: 'coldroot-demo-device-ca' }) })).json()).value.pem as string, served.origin);
+    writeFileSync(join(dir, 'demo-root.pem'), `${chain.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g)!.pop()}\n`);
+    const cms = openssl(['cms', '-verify', '-binary', '-inform', 'DER', '-in', join(out, 'manifest.p7s'), '-content', join(out, 'manifest.json'), '-CAfile', join(dir, 'demo-root.pem'), '-out', '/dev/null']);
+    assert.equal(cms.code, 0, cms.stderr);
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { type: string; files: Array<{ name: string; sha256: string }> };
+    assert.equal(manifest.type, 'renewal');
+    for (const f of manifest.files) assert.equal(createHash('sha256').update(readFileSync(join(out, f.name))).digest('hex'), f.sha256, f.name);
+  });
+
+  test('risk, agents and settings screens say what exists and what arrives later', async () => {
     await nav('Risk');
     await heading('Risk');
     await page.getByText(/6 latest reports from 6 hosts/).waitFor();
     await page.getByText('Arrives with issue 6', { exact: false }).first().waitFor();
-    await capture('11-risk');
-    await nav('Queue');
-    await heading('Queue');
-    await page.getByRole('table', { name: 'Pending renewal requests' }).waitFor();
-    await capture('12-queue');
+    await capture('12-risk');
     await nav('Agents');
     await heading('Agents');
-    await page.getByText(/3 hosts asked: 3 pending/).waitFor();
+    await page.getByText(/3 hosts asked: 0 pending, 3 issued/).waitFor();
     await capture('13-agents');
     await nav('Settings');
     await heading('Settings');

@@ -24,21 +24,25 @@ function findBrowser(): string | null {
 
 /**
  * Opens the console in a Chromium app window with a throw-away profile. The token-bearing URL goes
- * through a page in a private temp folder, so it never appears in the process list.
+ * through a page in a private temp folder, so it never appears in the process list. Without a
+ * display, or when the browser fails at once, the console keeps serving and the URL stays printed.
  */
-function openAppWindow(url: string, onExit: () => void): string | null {
+function openAppWindow(url: string, onClosed: () => void): { opened: string | null; why?: string } {
+  if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) return { opened: null, why: 'no display (DISPLAY and WAYLAND_DISPLAY are unset)' };
   const browser = findBrowser();
-  if (!browser) return null;
+  if (!browser) return { opened: null, why: `no Chromium-family browser found (${BROWSERS.join(', ')})` };
   const dir = mkdtempSync(join(tmpdir(), 'coldroot-app-'));
   const page = join(dir, 'open.html');
   writeFileSync(page, `<!doctype html><meta http-equiv="refresh" content="0;url=${url}"><title>Coldroot</title>`, { mode: 0o600 });
+  const started = Date.now();
   const child = spawn(browser, [`--app=file://${page}`, `--user-data-dir=${join(dir, 'profile')}`, '--no-first-run', '--no-default-browser-check', '--disable-sync', '--disable-background-networking'], { stdio: 'ignore' });
-  child.on('exit', () => {
+  child.on('exit', (code) => {
     rmSync(dir, { recursive: true, force: true });
-    onExit();
+    if (code !== 0 && Date.now() - started < 5000) process.stderr.write(`${browser} could not open a window (exit ${code}); the console keeps serving at the address above.\n`);
+    else onClosed();
   });
   child.on('error', () => undefined);
-  return browser;
+  return { opened: browser };
 }
 
 export function serveCommand(): Command {
@@ -75,12 +79,15 @@ export function serveCommand(): Command {
         process.exit(0);
       };
       for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(sig, () => void stop());
-      const opened = o.open ? openAppWindow(host.url, () => void stop()) : null;
+      // Read the overview once while the browser starts, so the first screen finds the inventory's indexes in memory.
+      setImmediate(() => void session.svc.overview().catch(() => undefined));
+      const app = o.open ? openAppWindow(host.url, () => void stop()) : { opened: null };
+      const opened = app.opened;
       const home = session.svc.store.home;
       if (g.json) process.stdout.write(`${JSON.stringify({ url: host.url, origin: host.origin, port: host.port, home, opened })}\n`);
       else {
         process.stdout.write(`Coldroot console for ${home}\n  ${host.url}\n`);
-        process.stdout.write(opened ? `Opened in ${opened}; closing the window stops the console.\n` : `Open the address above in a browser on this machine${o.open ? ' (no Chromium found to open it)' : ''}; Ctrl-C stops the console.\n`);
+        process.stdout.write(opened ? `Opened in ${opened}; closing the window stops the console.\n` : `Open the address above in a browser on this machine${app.why ? ` (not opened: ${app.why})` : ''}; Ctrl-C stops the console.\n`);
       }
     });
 }

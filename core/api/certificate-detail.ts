@@ -104,7 +104,9 @@ export function certificateDetail(db: Database, caId: string, serialInput: strin
   const der = rec.der;
   const cert = AsnParser.parse(der, Certificate);
   const tbs = cert.tbsCertificate;
-  const serialBytes = new Uint8Array(tbs.serialNumber);
+  // The INTEGER's content octets carry a leading 00 when the top bit is set; the number does not.
+  let serialBytes = new Uint8Array(tbs.serialNumber);
+  while (serialBytes.length > 1 && serialBytes[0] === 0) serialBytes = serialBytes.subarray(1);
   const serialHex = Buffer.from(serialBytes).toString('hex').replace(/^0+(?=.)/, '');
   const sha256 = createHash('sha256').update(der).digest('hex');
   const validity = (t: { utcTime?: Date; generalTime?: Date }) => (t.utcTime ?? t.generalTime)!.toISOString();

@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { z } from 'zod';
 import { ColdrootError } from '../errors.js';
@@ -88,6 +89,19 @@ export const handlers: Handlers<ConsoleOps> = {
   listBundles: (svc, filter) => svc.listBundles(filter),
   listQuarantine: (svc) => svc.listQuarantine(),
   listRenewalRequests: (svc, filter) => svc.listRenewalRequests(filter),
+  bundleSigner: (svc) => svc.bundleSigner(),
+  createBundleSigner(svc, { caId, caSecret, keyStorage, modulePath, tokenLabel, keySecret, algorithm }) {
+    if (keyStorage === 'pkcs11' && (!modulePath || !tokenLabel)) {
+      throw new ColdrootError('TOKEN_REQUIRED', 'A signing key on a PKCS#11 token needs the module path and the token label', 'Choose the module and token (Settings lists the tokens a module has)');
+    }
+    const key = keyStorage === 'pkcs11' ? { kind: 'pkcs11' as const, modulePath: modulePath!, tokenLabel: tokenLabel!, pin: keySecret } : { kind: 'software' as const, passphrase: keySecret };
+    return svc.createBundleSigner({ caId, caSecret, key, algorithm });
+  },
+  exportRenewalBundle(svc, { outDir, ...input }) {
+    const dir = outDir ?? join(svc.store.home, 'exports');
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    return svc.exportRenewalBundle({ ...input, out: join(dir, `renewal-${stamp(svc.ctx.now())}.tar`) });
+  },
 
   listAudit: (svc, filter) => svc.auditList(filter),
   verifyAudit: (svc) => svc.auditVerify(),

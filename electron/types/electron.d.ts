@@ -17,7 +17,7 @@ declare module 'electron' {
   }
   interface WebPreferences {
     preload?: string; contextIsolation?: boolean; sandbox?: boolean; nodeIntegration?: boolean; nodeIntegrationInWorker?: boolean; nodeIntegrationInSubFrames?: boolean;
-    webSecurity?: boolean; allowRunningInsecureContent?: boolean; webviewTag?: boolean; experimentalFeatures?: boolean; navigateOnDragDrop?: boolean; safeDialogs?: boolean; spellcheck?: boolean;
+    webSecurity?: boolean; allowRunningInsecureContent?: boolean; webviewTag?: boolean; experimentalFeatures?: boolean; navigateOnDragDrop?: boolean; safeDialogs?: boolean; spellcheck?: boolean; disableBlinkFeatures?: string;
   }
   class BrowserWindow {
     constructor(options?: { width?: number; height?: number; title?: string; show?: boolean; backgroundColor?: string; webPreferences?: WebPreferences });
@@ -42,7 +42,6 @@ declare module 'electron' {
     registerSchemesAsPrivileged(schemes: CustomScheme[]): void;
     handle(scheme: string, handler: (request: Request) => Response | Promise<Response>): void;
   };
-  const net: { fetch(input: string): Promise<Response> };
   interface OnBeforeRequestDetails { url: string }
   interface OnHeadersReceivedDetails { url: string; responseHeaders?: Record<string, string[]> }
   const session: {

@@ -7,7 +7,9 @@ import { StoreContext } from './store/use-console.js';
 import './styles.css';
 
 const store = createConsoleStore(defaultTransport());
+// Both at once: the overview is the first screen of a home that has CAs.
 void store.getState().loadSession();
+void store.getState().loadOverview();
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { op } from '../op.js';
-import { Empty, Iso } from './common.js';
+import { CaId, Empty, Iso, KeyAlgorithm, KeySecret, Secret } from './common.js';
 import { BundleRow } from './system-ops.js';
 
 /** A file the operator handed to the console (dropped or chosen), held in the session's staging folder. */
@@ -48,6 +48,18 @@ export const RenewalRequestRow = z.object({
   status: z.enum(['pending', 'issued', 'rejected']), answeredIn: z.string().nullable(), issuedSerial: z.string().nullable(), rejectionCode: z.string().nullable(), receivedAt: z.string(),
 });
 
+export const BundleSigner = z.object({
+  id: z.number(), keyUri: z.string(), keyAlgorithm: z.string(), caId: z.string(), serial: z.string(), subject: z.string(), notBefore: Iso, notAfter: Iso,
+  certificateSha256: z.string(), certificatePem: z.string(),
+});
+
+export const RenewalExport = z.object({
+  path: z.string(), bundleId: z.string(), inReplyTo: z.string(), sequence: z.number(),
+  issued: z.array(z.object({ requestId: z.string(), host: z.string(), serial: z.string(), notAfter: Iso })),
+  rejected: z.array(z.object({ requestId: z.string(), host: z.string(), code: z.string(), message: z.string() })),
+  crls: z.array(z.string()), warnings: z.array(z.string()), sha256: z.string(), size: z.number(),
+});
+
 export const bundleOps = {
   listStaged: op(Empty, z.array(StagedFile), 'read', 'files handed to this session and not yet imported'),
   inspectBundle: op(z.strictObject({ stagedId: StagedId, limits: Limits.optional() }), InspectReport, 'read', 'every import check, as a report, storing nothing'),
@@ -56,6 +68,16 @@ export const bundleOps = {
   listBundles: op(z.strictObject({ type: z.string().max(32).optional(), direction: z.enum(['import', 'export']).optional(), limit: z.number().int().min(1).max(1000).default(100) }),
     z.array(BundleRow), 'read', 'bundles imported and exported, newest first'),
   listQuarantine: op(Empty, z.array(QuarantineEntry), 'read', 'rejected bundles kept in the home with their reasons'),
+  bundleSigner: op(Empty, BundleSigner.nullable(), 'read', "the console's current bundle-signing identity, if any"),
+  createBundleSigner: op(z.strictObject({
+    caId: CaId, caSecret: KeySecret, keyStorage: z.enum(['software', 'pkcs11']), modulePath: z.string().max(4096).optional(), tokenLabel: z.string().max(32).optional(),
+    /** Passphrase of the new software key, or the PIN of the token it is generated on. */
+    keySecret: Secret, algorithm: KeyAlgorithm.optional(),
+  }), BundleSigner, 'write', 'make the key that signs exported bundles, certified by a CA of this home'),
+  exportRenewalBundle: op(z.strictObject({
+    caId: CaId, caSecret: KeySecret, signerSecret: KeySecret, requestBundle: z.string().max(64).optional(), hosts: z.array(z.string().max(253)).max(100_000).optional(),
+    outDir: z.string().min(1).max(4096).optional(), ocspValidityHours: z.number().int().min(1).max(744).optional(),
+  }), RenewalExport, 'write', 'answer pending renewal requests: issue, add chain, CRLs and OCSP, sign the renewal bundle into a folder'),
   listRenewalRequests: op(z.strictObject({ status: z.enum(['pending', 'issued', 'rejected']).optional(), limit: z.number().int().min(1).max(10_000).default(500) }),
     z.array(RenewalRequestRow), 'read', 'renewal requests received in bundles'),
 };

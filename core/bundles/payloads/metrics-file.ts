@@ -68,10 +68,11 @@ function readHere(chunks: AsyncIterable<Uint8Array>, o: MetricsFileOptions): Pro
 const here = fileURLToPath(import.meta.url);
 
 function readInWorker(chunks: AsyncIterable<Uint8Array>, o: MetricsFileOptions): Promise<number> {
-  const setup: WorkerSetup = { name: o.name, format: o.format, limits: { maxDecompressedBytes: o.limits.maxDecompressedBytes, maxCompressionRatio: o.limits.maxCompressionRatio, maxLineBytes: o.limits.maxLineBytes }, prefetch: 4, batchRows: 4096, maxUnackedBatches: 3 };
+  const setup: WorkerSetup = { name: o.name, format: o.format, limits: { maxDecompressedBytes: o.limits.maxDecompressedBytes, maxCompressionRatio: o.limits.maxCompressionRatio, maxLineBytes: o.limits.maxLineBytes }, prefetch: 2, batchRows: 256, maxUnackedBatches: 8 };
   const entry = new URL(`./metrics-worker${extname(here)}`, import.meta.url).href;
-  // A small heap: the worker holds a few batches and one line at a time.
-  const worker = new Worker(new URL('./metrics-worker-boot.mjs', import.meta.url), { workerData: { ...setup, entry }, resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 96 } });
+  // A small heap: the worker holds a few batches and one line at a time. Batches stay small (tens of
+  // kilobytes of text) so that their strings die young instead of piling up in the old generation.
+  const worker = new Worker(new URL('./metrics-worker-boot.mjs', import.meta.url), { workerData: { ...setup, entry }, resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 64 } });
   const send = (m: ToWorker) => worker.postMessage(m);
   const it = chunks[Symbol.asyncIterator]();
   const ids: number[] = [];
@@ -119,7 +120,8 @@ function readInWorker(chunks: AsyncIterable<Uint8Array>, o: MetricsFileOptions):
         } else if ('batch' in m) {
           const b = m.batch;
           for (const [idx, host, cert] of b.series) ids[idx] = o.seriesId(host, cert);
-          const texts = b.texts.split('\n');
+          const texts = b.texts;
+          let at = 0;
           // One row array, refilled per row: the INSERT binds its values as it runs.
           for (let k = 0; k < b.count; k++) {
             row[0] = ids[b.seriesIndex[k]];
@@ -128,7 +130,11 @@ function readInWorker(chunks: AsyncIterable<Uint8Array>, o: MetricsFileOptions):
               const v = b.numbers[base + j];
               row[NUMBER_SLOTS[j]] = v !== v ? null : v;
             }
-            for (let j = 0; j < TEXT_SLOTS.length; j++) row[TEXT_SLOTS[j]] = texts[k * 4 + j];
+            for (let j = 0; j < TEXT_SLOTS.length; j++) {
+              const end = texts.indexOf('\n', at);
+              row[TEXT_SLOTS[j]] = texts.slice(at, end < 0 ? texts.length : end);
+              at = end + 1;
+            }
             o.onRow(row);
           }
           send({ ack: 1 });

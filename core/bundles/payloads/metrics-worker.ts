@@ -43,12 +43,22 @@ const series = new Map<string, number>();
 const WIDTH = NUMBER_SLOTS.length;
 let fresh: Array<[number, string, string]> = [];
 let count = 0;
-let seriesIndex = new Int32Array(setup.batchRows);
-let numbers = new Float64Array(setup.batchRows * WIDTH);
+let seriesIndex = new Int32Array(setup.batchRows * 2);
+let numbers = new Float64Array(setup.batchRows * 2 * WIDTH);
 let texts: string[] = [];
 let lastHost = '';
 let lastCert = '';
 let lastIdx = -1;
+
+/** A decompressed chunk can hold a few hundred rows past the batch size. */
+function grow(): void {
+  const more = new Int32Array(seriesIndex.length * 2);
+  more.set(seriesIndex);
+  seriesIndex = more;
+  const nums = new Float64Array(numbers.length * 2);
+  nums.set(numbers);
+  numbers = nums;
+}
 
 const flush = async () => {
   if (count) {
@@ -56,8 +66,8 @@ const flush = async () => {
     port.postMessage({ batch } satisfies FromWorker, [seriesIndex.buffer, numbers.buffer]);
     fresh = [];
     count = 0;
-    seriesIndex = new Int32Array(setup.batchRows);
-    numbers = new Float64Array(setup.batchRows * WIDTH);
+    seriesIndex = new Int32Array(setup.batchRows * 2);
+    numbers = new Float64Array(setup.batchRows * 2 * WIDTH);
     texts = [];
     unacked++;
   }
@@ -78,6 +88,7 @@ const options: MetricsReadOptions = {
         fresh.push([lastIdx, lastHost, lastCert]);
       }
     }
+    if (count === seriesIndex.length) grow();
     seriesIndex[count] = lastIdx;
     const base = count * WIDTH;
     for (let j = 0; j < WIDTH; j++) {
@@ -87,8 +98,7 @@ const options: MetricsReadOptions = {
     texts.push(row[7] as string, row[10] as string, row[11] as string, row[18] as string);
     count++;
   },
-  // A chunk yields at most a few hundred rows, so batches stay near batchRows.
-  afterChunk: () => (count >= setup.batchRows - 1024 ? flush() : undefined),
+  afterChunk: () => (count >= setup.batchRows ? flush() : undefined),
 };
 
 try {

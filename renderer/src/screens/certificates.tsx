@@ -6,7 +6,9 @@ import { PAGE_SIZE, type CertificateFilter } from '../store/certificates-slice.j
 import { useConsole } from '../store/use-console.js';
 import { CertificateDetailPanel } from './certificate-detail.js';
 
-const ROW_HEIGHT = 34;
+const ROW_HEIGHT = 32;
+// Browsers cap an element's height near 33.5 million pixels: beyond this many rows the table says so.
+export const MAX_TABLE_ROWS = Math.floor(33_500_000 / ROW_HEIGHT);
 const COLUMNS = ['Subject', 'SANs', 'Serial', 'Issuer', 'Profile', 'Not after', 'State', 'Risk'];
 
 function FilterBar() {
@@ -76,12 +78,13 @@ function Summary() {
       {total === null ? 'Searching…' : `${fmtInt(total)} certificates`}
       {timing && ` · server ${timing.serverMs} ms · round trip ${timing.roundTripMs} ms`}
       {loading && total !== null ? ' · loading rows…' : ''}
+      {total !== null && total > MAX_TABLE_ROWS ? ` · the table lists the first ${fmtInt(MAX_TABLE_ROWS)}: filter, or sort the other way, to reach the rest` : ''}
     </p>
   );
 }
 
 function Table() {
-  const total = useConsole((s) => s.certTotal ?? 0);
+  const total = useConsole((s) => Math.min(s.certTotal ?? 0, MAX_TABLE_ROWS));
   const pages = useConsole((s) => s.certPages);
   const ensure = useConsole((s) => s.ensureCertRows);
   const select = useConsole((s) => s.selectCertificate);

@@ -3,7 +3,7 @@ import type { StagedFile } from '../../../core/api/contract.js';
 import type { ConsoleTransport, StageableFile } from '../api/console-transport.js';
 import type { ConsoleState } from './console-store.js';
 import { withProgress, type CallProgress } from './call-progress.js';
-import { idle, settle, type ApiError, type BundleLimits, type BundleRow, type ImportOutcome, type InspectReport, type Loadable, type QuarantineEntry, type RenewalRequestRow } from './types.js';
+import { idle, settle, type ApiError, type ApiResult, type BundleLimits, type In, type Out, type BundleRow, type ImportOutcome, type InspectReport, type Loadable, type QuarantineEntry, type RenewalRequestRow } from './types.js';
 
 export interface Upload { name: string; sent: number; total: number; error: ApiError | null }
 
@@ -15,6 +15,7 @@ export interface BundlesSlice {
   quarantine: Loadable<QuarantineEntry[]>;
   bundleHistory: Loadable<BundleRow[]>;
   renewalRequests: Loadable<RenewalRequestRow[]>;
+  bundleSigner: Loadable<Out<'bundleSigner'>>;
   /** Limits the operator set in Settings for this session (the defaults when null). */
   bundleLimits: Partial<BundleLimits> | null;
   stageFiles(files: StageableFile[]): Promise<void>;
@@ -24,6 +25,10 @@ export interface BundlesSlice {
   loadBundleHistory(): Promise<void>;
   loadRenewalRequests(): Promise<void>;
   setBundleLimits(limits: Partial<BundleLimits> | null): void;
+  loadBundleSigner(): Promise<void>;
+  /** Both return their result to the screen, which owns the secrets they carry. */
+  createBundleSigner(input: In<'createBundleSigner'>): Promise<ApiResult<Out<'createBundleSigner'>>>;
+  exportRenewalBundle(input: In<'exportRenewalBundle'>): Promise<ApiResult<Out<'exportRenewalBundle'>>>;
 }
 
 export const bundlesSlice = (t: ConsoleTransport): StateCreator<ConsoleState, [], [], BundlesSlice> => (set, get) => ({
@@ -35,6 +40,7 @@ export const bundlesSlice = (t: ConsoleTransport): StateCreator<ConsoleState, []
   bundleHistory: idle(),
   renewalRequests: idle(),
   bundleLimits: null,
+  bundleSigner: idle(),
   async stageFiles(files) {
     for (const file of files) {
       const upload: Upload = { name: file.name, sent: 0, total: file.size, error: null };
@@ -79,5 +85,22 @@ export const bundlesSlice = (t: ConsoleTransport): StateCreator<ConsoleState, []
   },
   setBundleLimits(limits) {
     set({ bundleLimits: limits });
+  },
+  async loadBundleSigner() {
+    set({ bundleSigner: { ...get().bundleSigner, loading: true } });
+    set({ bundleSigner: settle(get().bundleSigner, await t.client.bundleSigner({})) });
+  },
+  async createBundleSigner(input) {
+    const r = await t.client.createBundleSigner(input);
+    if (r.ok) await Promise.all([get().loadBundleSigner(), get().loadOverview()]);
+    return r;
+  },
+  async exportRenewalBundle(input) {
+    const r = await t.client.exportRenewalBundle(input);
+    if (r.ok) {
+      get().resetCertificates();
+      await Promise.all([get().loadRenewalRequests(), get().loadBundleHistory(), get().loadOverview()]);
+    }
+    return r;
   },
 });

@@ -33,6 +33,7 @@ export const sessionSlice = (t: ConsoleTransport): StateCreator<ConsoleState, []
     if (r.ok && r.value.firstRun && !get().firstRunDismissed) set({ screen: 'first-run' });
   },
   async loadOverview() {
+    if (get().overview.loading) return; // one request in flight is enough
     set({ overview: { ...get().overview, loading: true } });
     set({ overview: settle(get().overview, await t.client.overview({})) });
   },
