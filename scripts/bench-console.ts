@@ -12,6 +12,12 @@ import type { In } from '../core/api/contract.js';
 import { ensureRendererBuilt, launchChromium, serveConsole } from '../test/console/console-harness.js';
 import { fillInventory } from './fill-inventory.js';
 
+// Names the page callbacks below use; they run in Chromium, not in this (DOM-less) Node program.
+declare const window: unknown;
+declare const document: { querySelector(s: string): any; querySelectorAll(s: string): ArrayLike<any> & Iterable<any>; addEventListener(t: string, f: () => void): void; body: unknown };
+declare const MutationObserver: new (f: () => void) => { observe(target: unknown, o: object): void };
+type HTMLElement = { dataset: Record<string, string> };
+
 const { values } = parseArgs({ options: { home: { type: 'string' }, fill: { type: 'string' }, runs: { type: 'string' } } });
 const home = values.home ?? join(mkdtempSync(join(tmpdir(), 'coldroot-bench-console-')), 'home');
 const runs = Number(values.runs ?? 5);

@@ -222,7 +222,7 @@ describe('operator console in Chromium (browser host)', { skip, timeout: 170_000
     const out = join(dir, 'unpacked');
     spawnSync('mkdir', ['-p', out]);
     assert.equal(spawnSync('tar', ['xf', bundle, '-C', out]).status, 0);
-    const chain = await page.evaluate(async (origin) => (await (await fetch(`${origin}/api/exportChain`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ caId: 'coldroot-demo-device-ca' }) })).json()).value.pem as string, served.origin);
+    const chain = await page.evaluate(async (origin) => ((await (await fetch(`${origin}/api/exportChain`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ caId: 'coldroot-demo-device-ca' }) })).json()) as { value: { pem: string } }).value.pem, served.origin);
     writeFileSync(join(dir, 'demo-root.pem'), `${chain.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g)!.pop()}\n`);
     const cms = openssl(['cms', '-verify', '-binary', '-inform', 'DER', '-in', join(out, 'manifest.p7s'), '-content', join(out, 'manifest.json'), '-CAfile', join(dir, 'demo-root.pem'), '-out', '/dev/null']);
     assert.equal(cms.code, 0, cms.stderr);
