@@ -15,14 +15,18 @@ const post = (m: FromWorker) => port.postMessage(m);
 const queue: Uint8Array[] = [];
 let ended = false;
 let unacked = 0;
-let wake: (() => void) | null = null;
+// Two tasks wait on messages at once (the input pulled by the decompressor, and the flush waiting
+// for acknowledgements), so every waiter is woken by every message and checks its own condition.
+let waiters: Array<() => void> = [];
 port.on('message', (m: ToWorker) => {
   if ('chunk' in m) queue.push(m.chunk);
   else if ('end' in m) ended = true;
   else if ('ack' in m) unacked -= m.ack;
-  wake?.();
+  const woken = waiters;
+  waiters = [];
+  for (const wake of woken) wake();
 });
-const waitForMessage = () => new Promise<void>((resolve) => { wake = () => { wake = null; resolve(); }; });
+const waitForMessage = () => new Promise<void>((resolve) => { waiters.push(resolve); });
 
 async function* input(): AsyncGenerator<Uint8Array> {
   post({ want: setup.prefetch });
