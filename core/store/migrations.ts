@@ -5,6 +5,8 @@ import { caInventory } from './migrations/002-ca-inventory.js';
 import { bundles } from './migrations/003-bundles.js';
 import { ocspResponders } from './migrations/004-ocsp-responders.js';
 import { certificateSearch } from './migrations/005-certificate-search.js';
+import { attestation } from './migrations/006-attestation.js';
+import { risk } from './migrations/007-risk.js';
 
 export interface Migration {
   readonly version: number;
@@ -13,7 +15,7 @@ export interface Migration {
 }
 
 /** Every schema change, in order. Versions are 1, 2, 3… and are stored in PRAGMA user_version. */
-export const MIGRATIONS: readonly Migration[] = [audit, caInventory, bundles, ocspResponders, certificateSearch];
+export const MIGRATIONS: readonly Migration[] = [audit, caInventory, bundles, ocspResponders, certificateSearch, attestation, risk];
 
 export interface MigrationResult {
   from: number;
