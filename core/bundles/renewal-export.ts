@@ -1,4 +1,5 @@
 import { existsSync, rmSync } from 'node:fs';
+import { z } from 'zod';
 import { issueBatch } from '../ca/issue-batch.js';
 import { openIssuingCa } from '../ca/issuing-ca.js';
 import type { OperationContext } from '../ca/operation-context.js';
@@ -13,7 +14,7 @@ import { FORMAT_VERSION, sha256Hex } from './bundle-format.js';
 import { BundleRepository } from './bundle-repository.js';
 import { writeBundle, type BundleFileSource } from './bundle-writer.js';
 import { openBundleSigner } from './console-signer.js';
-import { CHAIN_FILE, RENEWAL_FILE, RENEWAL_SCHEMA_V1, ROLLOUT_FILE, ROLLOUT_SCHEMA_V1, RolloutPlanSchema, type RenewalIndex, type RolloutPlan } from './payloads/renewal.js';
+import { CHAIN_FILE, RENEWAL_FILE, RENEWAL_SCHEMA_V1, ROLLOUT_FILE, ROLLOUT_SCHEMA_V1, RolloutPlanSchema, AgentInstructionSchema, type AgentInstruction, type RenewalIndex, type RolloutPlan } from './payloads/renewal.js';
 
 export interface RenewalExportInput {
   out: string;
@@ -31,6 +32,8 @@ export interface RenewalExportInput {
   validity?: string;
   ocspValidityHours?: number;
   rollout?: RolloutPlan;
+  /** Per-host instructions for the agents (investigation mode, attestation nonces). */
+  instructions?: AgentInstruction[];
 }
 
 export interface RenewalExportResult {
@@ -110,6 +113,11 @@ export async function exportRenewal(ctx: OperationContext, input: RenewalExportI
     throw new ColdrootError('ROLLOUT_INVALID', `Rollout plan: ${issue.path.join('.') || '(top level)'}: ${issue.message}`, 'Fix the plan (coldroot.rollout.v1, see docs/bundles.md)');
   }
   const rollout = plan?.data;
+  const instructions = z.array(AgentInstructionSchema).max(100_000).safeParse(input.instructions ?? []);
+  if (!instructions.success) {
+    const issue = instructions.error.issues[0];
+    throw new ColdrootError('RENEWAL_INSTRUCTIONS_INVALID', `Agent instructions: ${issue.path.join('.') || '(top level)'}: ${issue.message}`, 'Fix the instructions (see AgentInstruction in docs/bundles.md)');
+  }
   const pending = pendingRequests(ctx, input);
   const inReplyTo = pending[0].bundleId;
   const identity = await openBundleSigner(ctx, input.signerSecret);
@@ -150,6 +158,7 @@ export async function exportRenewal(ctx: OperationContext, input: RenewalExportI
       issued: issued.map((i) => ({ requestId: i.row.requestId, host: i.row.host, serial: i.serial, notAfter: i.notAfter, certificate: `certs/${i.row.requestId}.pem`, ocsp: `ocsp/${i.serial}.der` })),
       rejected,
       ...(rollout ? { rollout: ROLLOUT_FILE } : {}),
+      ...(input.instructions?.length ? { instructions: input.instructions } : {}),
     };
     const text = (v: unknown) => new TextEncoder().encode(`${JSON.stringify(v, null, 2)}\n`);
     const files: BundleFileSource[] = [

@@ -23,6 +23,23 @@ export const CHAIN_FILE = 'chain.pem';
 
 const FileRef = (dir: string, ext: string) => z.string().regex(new RegExp(`^${dir}/[A-Za-z0-9][A-Za-z0-9._-]{0,63}\\.${ext}$`));
 
+/**
+ * What the console asks of one host's agent, besides certificates: investigation mode (collect
+ * more often and include log excerpts until a time) and a fresh single-use nonce for the TPM
+ * quote of a later expired-certificate recovery.
+ */
+export const AgentInstructionSchema = z.strictObject({
+  host: z.string().regex(HOST),
+  investigation: z.strictObject({
+    until: z.string().regex(ISO_UTC),
+    collectIntervalSeconds: z.number().int().min(10).max(86_400),
+    logExcerpts: z.boolean(),
+    reason: z.string().max(500),
+  }).optional(),
+  attestationNonce: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+});
+export type AgentInstruction = z.infer<typeof AgentInstructionSchema>;
+
 export const RenewalIndexSchema = z.strictObject({
   chain: z.literal(CHAIN_FILE),
   crls: z.array(FileRef('crls', 'crl')).max(64),
@@ -41,6 +58,7 @@ export const RenewalIndexSchema = z.strictObject({
     message: z.string().max(1000),
   })).max(10_000),
   rollout: z.literal(ROLLOUT_FILE).optional(),
+  instructions: z.array(AgentInstructionSchema).max(100_000).optional(),
 });
 export type RenewalIndex = z.infer<typeof RenewalIndexSchema>;
 
