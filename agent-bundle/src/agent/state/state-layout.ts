@@ -12,7 +12,9 @@ import { join } from 'node:path';
  *   active.json                 the active pointer {generation, previous, switchedAt}, replaced atomically
  *   pending/<requestId>/        a renewal in flight: key.pem (0600) request.json
  *   outbox/ inbox/              the file transport's default folders (config may point elsewhere)
- *   agent-state.json            counters, last bundle time seen, outgoing bundle sequence, seen bundle ids
+ *   agent-state.json            lifecycle: counters, renewal/backoff state, last success (lifecycle owns it)
+ *   rotation-state.json         rotation journal, applied bundle ids, newest bundle time seen (rotation owns it)
+ *   sequence.json               outgoing bundle sequence numbers per producer certificate
  *   metrics/coldroot-agent.prom Prometheus textfile
  *   log/agent.jsonl             structured JSON log
  */
@@ -32,6 +34,8 @@ export class StateLayout {
   get outbox(): string { return join(this.root, 'outbox'); }
   get inbox(): string { return join(this.root, 'inbox'); }
   get agentState(): string { return join(this.root, 'agent-state.json'); }
+  get rotationState(): string { return join(this.root, 'rotation-state.json'); }
+  get sequence(): string { return join(this.root, 'sequence.json'); }
   get promFile(): string { return join(this.root, 'metrics', 'coldroot-agent.prom'); }
   get logFile(): string { return join(this.root, 'log', 'agent.jsonl'); }
 }
