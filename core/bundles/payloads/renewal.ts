@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CanaryPlanSchema } from '../../policy/canary/canary-plan.js';
 import { fromPemOrDer } from '../../x509/asn1.js';
 import { describeCertificate } from '../../x509/certificate-info.js';
 import { readTlv } from '../../x509/der-reader.js';
@@ -72,6 +73,11 @@ export const RolloutPlanSchema = z.strictObject({
     /** Share of the wave that must report a working certificate before the next wave starts. */
     minHealthyPercent: z.number().min(0).max(100).optional(),
   })).min(1).max(1000),
+  /**
+   * Within each host: serve the new certificate to a growing share of TLS connections and let the
+   * clients decide (coldroot.canary.v1, run by the agent's TLS front; docs/canary-rollout.md).
+   */
+  canary: CanaryPlanSchema.optional(),
 }).superRefine((p, ctx) => {
   const seen = new Set<string>();
   for (const w of p.waves) for (const h of w.hosts) {
