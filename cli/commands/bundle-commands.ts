@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import type { BundleLimits } from '../../core/bundles/bundle-format.js';
 import type { InspectReport } from '../../core/bundles/bundle-inspect.js';
@@ -10,6 +10,7 @@ import type { KeySecret } from '../../core/keys/key-spec.js';
 import type { ConsoleService } from '../../core/api/console-service.js';
 import { caKeySecret, globals, newKeySpec, withConsole, type KeySourceOptions } from '../console-session.js';
 import { emit } from '../output.js';
+import { progressBar } from '../progress.js';
 import { readSecret } from '../secrets.js';
 
 const bytes = (flag: string) => (v: string) => {
@@ -83,10 +84,23 @@ export function bundleCommand(): Command {
     .argument('<FILE...>', 'bundle files')
     .option('--no-quarantine', 'do not copy rejected bundles to <home>/quarantine')
     .action(async (files: string[], o: LimitOpts & { quarantine: boolean; parallel: 'auto' | 'always' | 'never' }, cmd: Command) => {
-      const results = await withConsole(cmd, (svc) => svc.importBundles(files, { limits: limitsFrom(o), quarantine: o.quarantine, parallel: o.parallel }));
+      const g = globals(cmd);
+      const sizes = files.map((f) => { try { return statSync(f).size; } catch { return 0; } });
+      const total = sizes.reduce((a, b) => a + b, 0);
+      const bar = progressBar(`importing ${files.length} bundle${files.length === 1 ? '' : 's'} (MiB)`, !g.json && files.length > 1);
+      const results = await withConsole(cmd, async (svc) => {
+        const out: ImportOutcome[] = [];
+        let done = 0;
+        for (const [i, f] of files.entries()) {
+          out.push(...(await svc.importBundles([f], { limits: limitsFrom(o), quarantine: o.quarantine, parallel: o.parallel })));
+          done += sizes[i];
+          bar.update(Math.round(done / 2 ** 20), Math.max(1, Math.round(total / 2 ** 20)));
+        }
+        bar.end();
+        return out;
+      });
       const rejected = results.filter((r): r is Extract<ImportOutcome, { status: 'rejected' }> => r.status === 'rejected');
       const failed = rejected[0];
-      const g = globals(cmd);
       emit(g, { results, ...(failed ? { error: { code: failed.code, message: failed.message, hint: failed.hint, check: failed.check } } : {}) }, () => results.filter((r) => r.status !== 'rejected').map(outcomeText).join('\n'));
       // Rejections go to stderr, one line each, as every Coldroot input error does.
       for (const r of rejected) process.stderr.write(`error: ${outcomeText(r)}\n`);
