@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { agentCommand } from './commands/agent-commands.js';
 import { auditCommand } from './commands/audit-commands.js';
 import { bundleCommand } from './commands/bundle-commands.js';
 import { caCommand } from './commands/ca-commands.js';
@@ -7,6 +8,10 @@ import { initCommand } from './commands/init-command.js';
 import { issuanceCommands } from './commands/issuance-commands.js';
 import { serveCommand } from './commands/serve-command.js';
 import { verifyCommand } from './commands/verify-command.js';
+import { modelsCommand } from './commands/models-commands.js';
+import { queueCommand } from './commands/queue-commands.js';
+import { riskCommand } from './commands/risk-commands.js';
+import { statusCommand } from './commands/status-commands.js';
 import { reportError } from './output.js';
 
 const program = new Command('coldroot')
@@ -17,7 +22,7 @@ const program = new Command('coldroot')
   .showHelpAfterError()
   .exitOverride();
 
-for (const c of [initCommand(), caCommand(), ...issuanceCommands(), verifyCommand(), auditCommand(), demoCommand(), bundleCommand(), serveCommand()]) program.addCommand(c);
+for (const c of [initCommand(), caCommand(), ...issuanceCommands(), verifyCommand(), auditCommand(), demoCommand(), bundleCommand(), serveCommand(), riskCommand(), queueCommand(), modelsCommand(), statusCommand(), agentCommand()]) program.addCommand(c);
 
 function exitOverrideAll(cmd: Command): void {
   cmd.exitOverride();

@@ -57,13 +57,13 @@ before(async () => {
   const bad = readFileSync(file('m1.tar'));
   bad[bad.length - 1024 - 600] ^= 0x10; // inside the payload
   writeFileSync(file('bad.tar'), bad);
-  // The agent's renewal requests: its own identity (proof: its current key), a TLS certificate (proof: a TPM blob) and one for an unknown profile.
+  // The agent's renewal requests (each proven by its current key, which the console checks at import): its own identity, a TLS certificate and one for an unknown profile.
   const newDeviceKey = new SoftwareSigner(derivedKey(11, 'device-next'), 'ecdsa-p256', 'software:next');
   const tlsKey = new SoftwareSigner(derivedKey(11, 'tls-next'), 'ecdsa-p256', 'software:tls');
   const payload = await renewalRequestFile([
     { requestId: 'device-identity', host: device.name, profile: 'device-management', reason: 'expiring', csr: await buildCsr(newDeviceKey, `CN=${device.name}`), proof: { kind: 'current-certificate', certificate: device.certificate, key: device.signer } },
-    { requestId: 'tls', host: device.name, profile: 'tls-server', reason: 'risk', detail: 'handshake failures rising', csr: await buildCsr(tlsKey, `CN=${device.name}`, { dns: [device.name] }), proof: { kind: 'tpm-attestation', attestation: new Uint8Array([1, 2, 3, 4]) } },
-    { requestId: 'odd', host: device.name, profile: 'no-such-profile', reason: 'manual', csr: await buildCsr(tlsKey, 'CN=odd'), proof: { kind: 'bootstrap-certificate', certificate: device.certificate } },
+    { requestId: 'tls', host: device.name, profile: 'tls-server', reason: 'risk', detail: 'handshake failures rising', csr: await buildCsr(tlsKey, `CN=${device.name}`, { dns: [device.name] }), proof: { kind: 'current-certificate', certificate: device.certificate, key: device.signer } },
+    { requestId: 'odd', host: device.name, profile: 'no-such-profile', reason: 'manual', csr: await buildCsr(tlsKey, 'CN=odd'), proof: { kind: 'current-certificate', certificate: device.certificate, key: device.signer } },
   ]);
   requestBundleId = (await writeTestBundle(file('requests.tar'), device, 'renewal-request', 4, [{ name: RENEWAL_REQUEST_FILE, schema: RENEWAL_REQUEST_SCHEMA_V1, records: 3, json: payload }])).bundleId;
   kit.svc.close(); // the CLI takes the home's lock from here on
@@ -211,7 +211,7 @@ describe('renewal', () => {
 
   test('pending requests are listed', () => {
     const r = run('bundle', 'requests', '--status', 'pending');
-    assert.deepEqual(r.json.map((x: any) => [x.requestId, x.proofKind]), [['device-identity', 'current-certificate'], ['tls', 'tpm-attestation'], ['odd', 'bootstrap-certificate']]);
+    assert.deepEqual(r.json.map((x: any) => [x.requestId, x.proofKind]), [['device-identity', 'current-certificate'], ['tls', 'current-certificate'], ['odd', 'current-certificate']]);
   });
 
   test('export answers them: certificates, chain, CRLs, OCSP, rollout plan; signed; exit 0', () => {

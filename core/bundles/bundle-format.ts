@@ -12,11 +12,11 @@ export const FORMAT_VERSION = 1;
 export const MANIFEST_NAME = 'manifest.json';
 export const SIGNATURE_NAME = 'manifest.p7s';
 
-export const BUNDLE_TYPES = ['metrics', 'risk-report', 'renewal-request', 'renewal'] as const;
+export const BUNDLE_TYPES = ['metrics', 'risk-report', 'renewal-request', 'renewal', 'agent-package'] as const;
 export type BundleType = (typeof BUNDLE_TYPES)[number];
 /** Named by the format but defined by a later version; refused with a clear message meanwhile. */
-export const RESERVED_TYPES = ['agent-package', 'sync'] as const;
-/** What the console accepts on import; `renewal` bundles travel the other way (console → agent). */
+export const RESERVED_TYPES = ['sync'] as const;
+/** What the console accepts on import; `renewal` and `agent-package` bundles travel the other way (console → host). */
 export const IMPORTABLE_TYPES: readonly BundleType[] = ['metrics', 'risk-report', 'renewal-request'];
 
 /** Payload file names: relative, '/'-separated, at most one folder deep, portable characters only. */

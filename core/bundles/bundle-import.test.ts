@@ -74,17 +74,19 @@ describe('bundle import', () => {
     const risk = kit.svc.store.db.prepare('SELECT host, score, level, model, anomalies FROM risk_reports').get() as Record<string, unknown>;
     assert.deepEqual({ ...risk, anomalies: JSON.parse(risk.anomalies as string)[0].kind }, { host: 'web-0001.fleet.example', score: 0.82, level: 'high', model: 'isolation-forest@1', anomalies: 'handshake-failure-spike' });
     const next = new SoftwareSigner(derivedKey(5, 'next'), 'ecdsa-p256', 'software:next');
+    const boot = await kit.device(device.name, { profile: 'device-bootstrap' });
     const payload = await renewalRequestFile([
       { requestId: 'r1', host: device.name, profile: 'device-management', reason: 'key-rotation', csr: await buildCsr(next, `CN=${device.name}`), proof: { kind: 'current-certificate', certificate: device.certificate, key: device.signer } },
-      { requestId: 'r2', host: device.name, profile: 'device-management', reason: 'bootstrap', csr: await buildCsr(next, 'CN=new-device'), proof: { kind: 'tpm-attestation', attestation: Uint8Array.from([9, 8, 7]) } },
+      { requestId: 'r2', host: device.name, profile: 'device-management', reason: 'bootstrap', csr: await buildCsr(next, `CN=${device.name}`), proof: { kind: 'bootstrap-certificate', certificate: boot.certificate, key: boot.signer } },
     ]);
     await writeTestBundle(file('req.tar'), device, 'renewal-request', 11, [{ name: RENEWAL_REQUEST_FILE, schema: RENEWAL_REQUEST_SCHEMA_V1, records: 2, json: payload }]);
     assert.equal((await importBundle(kit.svc.ctx, file('req.tar'))).status, 'accepted');
     const reqs = kit.svc.listRenewalRequests();
-    assert.deepEqual(reqs.map((r) => [r.requestId, r.status, r.proofKind, r.subject]), [['r1', 'pending', 'current-certificate', `CN=${device.name}`], ['r2', 'pending', 'tpm-attestation', 'CN=new-device']]);
-    const blob = kit.svc.store.db.prepare("SELECT proof_attestation AS a, proof_certificate AS c FROM renewal_requests WHERE request_id = 'r2'").get() as { a: Buffer; c: Buffer | null };
-    assert.deepEqual([...blob.a], [9, 8, 7]);
-    assert.equal(blob.c, null);
+    assert.deepEqual(reqs.map((r) => [r.requestId, r.status, r.proofKind, r.subject]), [['r1', 'pending', 'current-certificate', `CN=${device.name}`], ['r2', 'pending', 'bootstrap-certificate', `CN=${device.name}`]]);
+    const blob = kit.svc.store.db.prepare("SELECT proof_attestation AS a, proof_certificate AS c, proof_signature AS s FROM renewal_requests WHERE request_id = 'r2'").get() as { a: Buffer | null; c: Buffer; s: Buffer };
+    assert.equal(blob.a, null);
+    assert.deepEqual(new Uint8Array(blob.c), boot.certificate);
+    assert.ok(blob.s.length > 0);
     assert.equal(count('SELECT count(*) AS n FROM bundles'), before + 2);
   });
 

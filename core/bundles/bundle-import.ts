@@ -4,8 +4,9 @@ import type { OperationContext } from '../ca/operation-context.js';
 import { ColdrootError, isColdrootError } from '../errors.js';
 import type { Store } from '../store/database.js';
 import { resolveLimits, type BundleLimits } from './bundle-format.js';
-import { readBundle, type BundleReadResult } from './bundle-reader.js';
-import { isBundleRejection, type BundleCheck } from './bundle-rejection.js';
+import { applyRequestProofs, type ProofEffects } from '../attestation/request-proofs.js';
+import { readBundle, type BundleReadResult, type OpenedBundle } from './bundle-reader.js';
+import { isBundleRejection, reject, type BundleCheck } from './bundle-rejection.js';
 import { BundleRepository } from './bundle-repository.js';
 import type { MetricsParallelism } from './payloads/metrics-file.js';
 import type { MetricRow } from './payloads/metrics-validate.js';
@@ -51,6 +52,8 @@ export async function importBundle(ctx: OperationContext, file: string, opts: Im
   const { db, audit } = openImportConnection(ctx.store);
   const repo = new BundleRepository(db);
   let admission: Admission | null = null;
+  let opened: OpenedBundle | null = null;
+  let proofs: ProofEffects | null = null;
   let rowId = 0;
   let insertSample: (row: MetricRow) => void = () => undefined;
   let result: BundleReadResult;
@@ -61,6 +64,7 @@ export async function importBundle(ctx: OperationContext, file: string, opts: Im
       parallel: opts.parallel,
       admit: (b) => {
         admission = admitBundle(db, b, now, { importing: true });
+        opened = b;
         if (admission.verdict === 'known') return 'hash-only';
         rowId = repo.insert({
           bundleId: b.manifest.bundleId, direction: 'import', type: b.manifest.type, formatVersion: b.manifest.formatVersion,
@@ -75,7 +79,13 @@ export async function importBundle(ctx: OperationContext, file: string, opts: Im
         seriesId: (host, cert) => repo.seriesId(host, cert),
         metricRow: (row) => insertSample(row),
         riskReports: (reports) => repo.insertRiskReports(rowId, reports),
-        renewalRequests: (requests) => repo.insertRenewalRequests(rowId, requests),
+        // Proofs are checked against the inventory, TPM enrolments and nonces before the requests are stored.
+        renewalRequests: (requests) => {
+          const a = admission as Admission | null;
+          const signer = (opened as OpenedBundle | null)!.signer;
+          proofs = applyRequestProofs({ db, now, signer, recovery: a?.verdict === 'new' && a.producer.recovery === true }, requests, rowId);
+          repo.insertRenewalRequests(rowId, requests);
+        },
       },
     });
     const a = admission as Admission | null;
@@ -85,10 +95,15 @@ export async function importBundle(ctx: OperationContext, file: string, opts: Im
       db.exec('ROLLBACK');
       return { file, status: 'already-imported', bundleId: m.bundleId, type: m.type, importedAt: a.existing.processedAt, sha256: result.fileSha256 };
     }
+    const recovery = a.producer.recovery === true;
+    if (recovery && !proofs) reject('BUNDLE_SIGNER_UNTRUSTED', `The producer certificate (${result.signer.subject}) expired at ${result.signer.notAfter}; an expired producer is accepted only for a TPM recovery request`);
     repo.finish(rowId, result.fileSha256, result.fileSize, result.records);
+    const p = proofs as ProofEffects | null;
+    const tpm = p && (p.enrolments.length || p.nonces.length)
+      ? { tpm: { enrolled: p.enrolments.map((e) => ({ host: e.host, ekSha256: e.ekSha256 })), attested: p.nonces.map((n) => ({ host: n.host, requestId: n.requestId, nonce: n.nonce })) } } : {};
     audit.append({
       actor: ctx.operator, role: ctx.role ?? null, action: 'bundle.import', inputs: { bundle: result.fileSha256 }, outcome: 'ok',
-      details: { bundleId: m.bundleId, type: m.type, producer: result.signer.subject, producerSha256: result.signer.sha256, sequence: m.sequence, records: result.records, fileSha256: result.fileSha256 },
+      details: { bundleId: m.bundleId, type: m.type, producer: result.signer.subject, producerSha256: result.signer.sha256, sequence: m.sequence, records: result.records, fileSha256: result.fileSha256, ...(recovery ? { recovery: true } : {}), ...tpm },
     }, now);
     db.exec('COMMIT');
     return { file, status: 'accepted', bundleId: m.bundleId, type: m.type, producer: result.signer.subject, sequence: m.sequence, records: result.records, sha256: result.fileSha256 };

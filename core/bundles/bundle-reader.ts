@@ -7,7 +7,9 @@ import { FILE_NAME, MANIFEST_NAME, parseManifest, sha256Hex, SIGNATURE_NAME, typ
 import { BundleRejection, reject } from './bundle-rejection.js';
 import { verifyDetached } from './cms/cms-verify.js';
 import { planPayload, type PayloadKind } from './payload-plan.js';
+import { AgentPackageConfigFileSchema } from './payloads/agent-package.js';
 import { MAX_JSON_PAYLOAD_BYTES, parseJsonPayload } from './payloads/json-payload.js';
+import { MAX_LOG_EXCERPTS_COMPRESSED_BYTES, readLogExcerpts, type LogExcerpt } from './payloads/log-excerpts.js';
 import { readMetricsFile, type MetricsParallelism } from './payloads/metrics-file.js';
 import { metricsFormatOf } from './payloads/metrics-reader.js';
 import type { MetricRow } from './payloads/metrics-validate.js';
@@ -43,6 +45,8 @@ export interface PayloadSink {
   seriesId?(host: string, cert: string): number;
   /** A valid sample; slot 0 holds the series id (see MetricRow). */
   metricRow?(row: MetricRow): void;
+  /** One checked line of a metrics bundle's log-excerpts.ndjson.gz (the console counts them; storing is optional). */
+  logExcerpt?(excerpt: LogExcerpt): void;
   riskReports?(reports: RiskReport[]): void;
   renewalRequests?(requests: CheckedRenewalRequest[]): void;
   renewal?(index: RenewalIndex, rollout: RolloutPlan | null, files: ReadonlyMap<string, Uint8Array>): void;
@@ -202,7 +206,7 @@ async function readPayload(tar: TarReader, f: ManifestFile, kind: PayloadKind | 
   const hash = createHash('sha256');
   const mismatch = () => reject('BUNDLE_HASH_MISMATCH', `${f.name} does not match its SHA-256 in manifest.json: it was altered or swapped after signing`);
   const verify = () => { if (hash.digest('hex') !== f.sha256) mismatch(); };
-  if (kind === null) {
+  if (kind === null || kind === 'package-file') {
     await tar.skip((c) => hash.update(c));
     verify();
     return 0;
@@ -227,10 +231,16 @@ async function readPayload(tar: TarReader, f: ManifestFile, kind: PayloadKind | 
     verify();
     return records;
   }
+  if (kind === 'log-excerpts' && f.size > MAX_LOG_EXCERPTS_COMPRESSED_BYTES) reject('BUNDLE_ENTRY_TOO_LARGE', `${f.name} is ${f.size} bytes; the limit is ${MAX_LOG_EXCERPTS_COMPRESSED_BYTES}`);
   const bytes = await readSmallPayload(tar, f);
   hash.update(bytes);
   verify();
   switch (kind) {
+    case 'log-excerpts':
+      return readLogExcerpts(f.name, bytes, (e) => hooks.sink.logExcerpt?.(e));
+    case 'package-config':
+      parseJsonPayload(f.name, bytes, AgentPackageConfigFileSchema);
+      return 0;
     case 'risk-report': {
       const reports = parseJsonPayload(f.name, bytes, RiskReportFileSchema).reports;
       hooks.sink.riskReports?.(reports);

@@ -35,6 +35,24 @@ export const BUNDLE_REJECTION_CODES = {
   BUNDLE_SIZE_MISMATCH: 'integrity',
   BUNDLE_HASH_MISMATCH: 'integrity',
   BUNDLE_PAYLOAD_INVALID: 'schema',
+  // Renewal-request proofs and TPM attestation (core/attestation, docs/tpm-attestation.md).
+  BUNDLE_PROOF_UNKNOWN: 'trust',
+  BUNDLE_PROOF_EXPIRED: 'trust',
+  BUNDLE_PROOF_MISMATCH: 'trust',
+  BUNDLE_PROOF_NOT_BOOTSTRAP: 'trust',
+  BUNDLE_PROOF_UNSIGNED: 'trust',
+  BUNDLE_PROOF_REVOKED: 'revocation',
+  BUNDLE_TPM_ENROLMENT_INVALID: 'schema',
+  BUNDLE_TPM_ATTESTATION_INVALID: 'schema',
+  BUNDLE_TPM_EK_UNTRUSTED: 'trust',
+  BUNDLE_TPM_EK_UNKNOWN: 'trust',
+  BUNDLE_TPM_EK_IN_USE: 'trust',
+  BUNDLE_TPM_WRONG_HOST: 'trust',
+  BUNDLE_TPM_QUOTE_INVALID: 'signature',
+  BUNDLE_TPM_QUOTE_MISMATCH: 'integrity',
+  BUNDLE_TPM_NONCE_UNKNOWN: 'replay',
+  BUNDLE_TPM_NONCE_EXPIRED: 'replay',
+  BUNDLE_TPM_NONCE_REPLAYED: 'replay',
 } as const satisfies Record<string, BundleCheck>;
 export type BundleRejectionCode = keyof typeof BUNDLE_REJECTION_CODES;
 

@@ -1,5 +1,7 @@
 import type { Manifest, ManifestFile } from './bundle-format.js';
 import { reject } from './bundle-rejection.js';
+import { AGENT_CONFIG_SCHEMA_V1, AGENT_PACKAGE_FILES, AGENT_PACKAGE_SEA_FILE } from './payloads/agent-package.js';
+import { LOG_EXCERPTS_FILE, LOG_EXCERPTS_SCHEMA_V1 } from './payloads/log-excerpts.js';
 import { METRICS_FILE } from './payloads/metrics-reader.js';
 import { METRICS_SCHEMA_V1 } from './payloads/metrics-schema.js';
 import { RENEWAL_REQUEST_FILE, RENEWAL_REQUEST_SCHEMA_V1 } from './payloads/renewal-request.js';
@@ -7,7 +9,7 @@ import { CHAIN_FILE, RENEWAL_FILE, RENEWAL_SCHEMA_V1, ROLLOUT_FILE, ROLLOUT_SCHE
 import { RISK_REPORT_FILE, RISK_REPORT_SCHEMA_V1 } from './payloads/risk-report.js';
 
 /** How the reader handles one payload file. */
-export type PayloadKind = 'metrics' | 'risk-report' | 'renewal-request' | 'renewal-index' | 'rollout' | 'renewal-part';
+export type PayloadKind = 'metrics' | 'log-excerpts' | 'risk-report' | 'renewal-request' | 'renewal-index' | 'rollout' | 'renewal-part' | 'package-file' | 'package-config';
 
 const RENEWAL_PART = /^(?:certs\/[A-Za-z0-9][A-Za-z0-9._-]{0,63}\.pem|ocsp\/[A-Za-z0-9][A-Za-z0-9._-]{0,63}\.der|crls\/[A-Za-z0-9][A-Za-z0-9._-]{0,63}\.crl)$/;
 
@@ -26,12 +28,16 @@ export function planPayload(m: Manifest): PayloadKind[] {
     return [kind];
   };
   switch (m.type) {
-    case 'metrics':
+    case 'metrics': {
+      // Besides its metric files, a metrics bundle may carry one file of log excerpts (an agent in investigation mode; names are unique in a manifest).
+      if (m.files.every((f) => f.name === LOG_EXCERPTS_FILE)) reject('BUNDLE_MANIFEST_INVALID', `manifest.json: a metrics bundle with ${LOG_EXCERPTS_FILE} also holds a metrics file`);
       return m.files.map((f) => {
-        if (!METRICS_FILE.test(f.name)) reject('BUNDLE_MANIFEST_INVALID', `manifest.json: '${f.name}' is not a metrics file (metrics.ndjson.gz, metrics.csv.gz or metrics-N.…)`);
+        if (f.name === LOG_EXCERPTS_FILE) return expectSchema(f, LOG_EXCERPTS_SCHEMA_V1), 'log-excerpts';
+        if (!METRICS_FILE.test(f.name)) reject('BUNDLE_MANIFEST_INVALID', `manifest.json: '${f.name}' is not a metrics file (metrics.ndjson.gz, metrics.csv.gz or metrics-N.…) or ${LOG_EXCERPTS_FILE}`);
         expectSchema(f, METRICS_SCHEMA_V1);
         return 'metrics';
       });
+    }
     case 'risk-report':
       return only(RISK_REPORT_FILE, RISK_REPORT_SCHEMA_V1, 'risk-report');
     case 'renewal-request':
@@ -44,5 +50,17 @@ export function planPayload(m: Manifest): PayloadKind[] {
         if (f.name !== CHAIN_FILE && !RENEWAL_PART.test(f.name)) reject('BUNDLE_MANIFEST_INVALID', `manifest.json: '${f.name}' has no place in a renewal bundle`);
         return 'renewal-part';
       });
+    case 'agent-package': {
+      // Exactly the package's files; install.sh trusts nothing else. Only config.json is parsed, the rest is hash-checked.
+      const required: string[] = Object.values(AGENT_PACKAGE_FILES);
+      const names = new Set(m.files.map((f) => f.name));
+      const missing = required.filter((n) => !names.has(n));
+      if (missing.length) reject('BUNDLE_MANIFEST_INVALID', `manifest.json: an agent-package bundle lacks ${missing.join(', ')}`);
+      return m.files.map((f) => {
+        if (f.name === AGENT_PACKAGE_FILES.config) return expectSchema(f, AGENT_CONFIG_SCHEMA_V1), 'package-config';
+        if (!required.includes(f.name) && f.name !== AGENT_PACKAGE_SEA_FILE) reject('BUNDLE_MANIFEST_INVALID', `manifest.json: '${f.name}' has no place in an agent-package bundle`);
+        return 'package-file';
+      });
+    }
   }
 }

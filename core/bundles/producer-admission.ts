@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import { PURPOSE_OIDS, validatePath } from '../x509/path/index.js';
+import { PURPOSE_OIDS, validatePath, type PathValidationResult } from '../x509/path/index.js';
 import { describeCertificate } from '../x509/certificate-info.js';
 import { sameBytes } from '../x509/public-key.js';
 import { IMPORTABLE_TYPES } from './bundle-format.js';
@@ -17,6 +17,12 @@ export interface ProducerStanding {
   serial: string;
   /** Subjects from the producer up to the trust anchor. */
   chain: string[];
+  /**
+   * The producer certificate has expired and the bundle was let in for a TPM recovery only: its
+   * path was validated at the certificate's notAfter, and every request it carries must prove
+   * itself with TPM attestation (enforced when the requests are read: core/attestation/request-proofs.ts).
+   */
+  recovery?: boolean;
 }
 
 export type Admission =
@@ -61,7 +67,8 @@ function assertCaLineNotRevoked(db: Database.Database, anchor: Uint8Array): void
  * the console takes, the signer must chain to an active CA of this home (RFC 5280 validation at
  * `now`, key usage digitalSignature, EKU emailProtection: the purpose openssl cms -verify checks),
  * be in this home's inventory and not be revoked (nor any CA above it), and neither the bundle id
- * nor the (producer, sequence) may have been seen.
+ * nor the (producer, sequence) may have been seen. The one exception to validation at `now`: an
+ * expired renewal-request signer, let in for TPM recovery only (see expiredSignerRecovery).
  */
 export function admitBundle(db: Database.Database, b: OpenedBundle, now: Date, opts: { importing: boolean }): Admission {
   const repo = new BundleRepository(db);
@@ -75,14 +82,17 @@ export function admitBundle(db: Database.Database, b: OpenedBundle, now: Date, o
   }
 
   const anchors = trustAnchors(db);
-  const path = validatePath({
+  const pathAt = (at: Date) => validatePath({
     leaf: b.signer.certificate,
     intermediates: b.signer.certificates.filter((c) => c !== b.signer.certificate),
     trustAnchors: anchors,
-    at: now,
+    at,
     keyUsage: ['digitalSignature'],
     purpose: PURPOSE_OIDS.emailProtection,
   });
+  let path = pathAt(now);
+  const recovery = !path.ok && expiredSignerRecovery(b, anchors, now);
+  if (recovery) path = recovery;
   if (!path.ok) reject('BUNDLE_SIGNER_UNTRUSTED', `The producer certificate (${b.signer.subject}) does not chain to a CA of this home: ${path.code}: ${path.message}`);
 
   // Whatever else manifest.p7s carries must be on the path or be a CA certificate this home holds: nothing rides along unchecked.
@@ -110,5 +120,20 @@ export function admitBundle(db: Database.Database, b: OpenedBundle, now: Date, o
   if (previous) {
     reject('BUNDLE_SEQUENCE_REPLAYED', `Producer ${b.signer.subject} already sent sequence number ${b.manifest.sequence} (bundle ${previous.bundleId}, imported at ${previous.processedAt})`);
   }
-  return { verdict: 'new', producer: { caId: own.caId, serial: own.serial, chain: path.chain.map((c) => describeCertificate(c).subject) } };
+  return { verdict: 'new', producer: { caId: own.caId, serial: own.serial, chain: path.chain.map((c) => describeCertificate(c).subject), ...(recovery ? { recovery: true } : {}) } };
+}
+
+/**
+ * TPM recovery (docs/tpm-attestation.md): a renewal-request bundle whose signer has expired (and
+ * only that: the leaf's own validity) is admitted when the signer's path validates at its notAfter
+ * and the CAs above it validate now. Returns that path, or null to keep the original failure.
+ */
+function expiredSignerRecovery(b: OpenedBundle, anchors: Uint8Array[], now: Date): Extract<PathValidationResult, { ok: true }> | null {
+  const notAfter = new Date(b.signer.notAfter);
+  if (b.manifest.type !== 'renewal-request' || !(notAfter < now)) return null;
+  const intermediates = b.signer.certificates.filter((c) => c !== b.signer.certificate);
+  const then = validatePath({ leaf: b.signer.certificate, intermediates, trustAnchors: anchors, at: notAfter, keyUsage: ['digitalSignature'], purpose: PURPOSE_OIDS.emailProtection });
+  if (!then.ok || then.chain.length < 2) return null;
+  const issuers = validatePath({ leaf: then.chain[1], intermediates: then.chain.slice(2), trustAnchors: anchors, at: now });
+  return issuers.ok ? then : null;
 }

@@ -1,5 +1,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import { z } from 'zod';
+import { newAttestationNonce, storeAttestationNonce, type AttestationNonce } from '../attestation/attestation-nonces.js';
+import { hasEnrolledTpm } from '../attestation/tpm-enrolments.js';
 import { issueBatch } from '../ca/issue-batch.js';
 import { openIssuingCa } from '../ca/issuing-ca.js';
 import type { OperationContext } from '../ca/operation-context.js';
@@ -99,6 +101,26 @@ async function ocspResponses(ctx: OperationContext, input: RenewalExportInput, s
 }
 
 /**
+ * Every answered host with an enrolled TPM gets a fresh single-use nonce in its instruction (unless
+ * the caller set one), for the quote of a later expired-certificate recovery. The nonces are
+ * stored with the bundle's record, in the same transaction.
+ */
+function withAttestationNonces(ctx: OperationContext, given: AgentInstruction[], pending: PendingRow[]): { instructions: AgentInstruction[]; nonces: AttestationNonce[] } {
+  const instructions = given.map((i) => ({ ...i }));
+  const nonces: AttestationNonce[] = [];
+  for (const host of new Set(pending.map((r) => r.host))) {
+    if (!hasEnrolledTpm(ctx.store.db, host)) continue;
+    let entry = instructions.find((i) => i.host === host);
+    if (entry?.attestationNonce) continue;
+    const n = newAttestationNonce(host, ctx.now());
+    nonces.push(n);
+    if (!entry) instructions.push((entry = { host }));
+    entry.attestationNonce = n.nonce;
+  }
+  return { instructions, nonces };
+}
+
+/**
  * Answers pending renewal requests with a signed renewal bundle: the CSRs are issued through the
  * batch issuance path (grouped by profile), each certificate gets an OCSP response, the chain and
  * the current CRLs go along, and the manifest (in reply to the request bundle) is signed with the
@@ -150,6 +172,7 @@ export async function exportRenewal(ctx: OperationContext, input: RenewalExportI
     for (const x of refused) rejected.push({ requestId: x.row.requestId, host: x.row.host, code: x.code, message: x.message.slice(0, 1000) });
     const ocsp = await ocspResponses(ctx, input, issued.map((i) => i.serial));
     const crls = currentCrls(ctx, input.caId, ctx.now(), warnings);
+    const { instructions: agentInstructions, nonces } = withAttestationNonces(ctx, instructions.data, pending);
     const chain = [getCa(ctx.store.db, input.caId)];
     while (chain[chain.length - 1].parentId) chain.push(getCa(ctx.store.db, chain[chain.length - 1].parentId!));
     const index: RenewalIndex = {
@@ -158,7 +181,7 @@ export async function exportRenewal(ctx: OperationContext, input: RenewalExportI
       issued: issued.map((i) => ({ requestId: i.row.requestId, host: i.row.host, serial: i.serial, notAfter: i.notAfter, certificate: `certs/${i.row.requestId}.pem`, ocsp: `ocsp/${i.serial}.der` })),
       rejected,
       ...(rollout ? { rollout: ROLLOUT_FILE } : {}),
-      ...(input.instructions?.length ? { instructions: input.instructions } : {}),
+      ...(agentInstructions.length ? { instructions: agentInstructions } : {}),
     };
     const text = (v: unknown) => new TextEncoder().encode(`${JSON.stringify(v, null, 2)}\n`);
     const files: BundleFileSource[] = [
@@ -184,9 +207,11 @@ export async function exportRenewal(ctx: OperationContext, input: RenewalExportI
         const answer = ctx.store.db.prepare("UPDATE renewal_requests SET status = ?, answered_in = ?, issued_ca_id = ?, issued_serial = ?, rejection_code = ? WHERE id = ? AND status = 'pending'");
         for (const i of issued) answer.run('issued', written.bundleId, input.caId, i.serial, null, i.row.id);
         for (const x of refused) answer.run('rejected', written.bundleId, null, null, x.code, x.row.id);
+        for (const n of nonces) storeAttestationNonce(ctx.store.db, n);
         ctx.store.audit.append({
           actor: ctx.operator, role: ctx.role ?? null, action: 'bundle.export', inputs: { bundle: written.sha256 }, outcome: 'ok',
-          details: { bundleId: written.bundleId, type: 'renewal', inReplyTo, sequence, issued: issued.length, rejected: rejected.length, caId: input.caId, fileSha256: written.sha256 },
+          details: { bundleId: written.bundleId, type: 'renewal', inReplyTo, sequence, issued: issued.length, rejected: rejected.length, caId: input.caId, fileSha256: written.sha256,
+            ...(nonces.length ? { attestationNonces: nonces.map((n) => ({ host: n.host, nonce: n.nonce, expiresAt: n.expiresAt })) } : {}) },
         }, now);
       });
     } catch (e) {

@@ -1,6 +1,6 @@
 import type { Signer } from '../../keys/signer.js';
 import { toPem } from '../../x509/asn1.js';
-import type { RENEWAL_REASONS, RenewalRequest } from './renewal-request.js';
+import type { RENEWAL_REASONS, RenewalRequest, TpmEnrolment } from './renewal-request.js';
 
 /** One request as an agent assembles it: the new key's CSR and the proof that it may ask. */
 export interface RenewalRequestInput {
@@ -15,6 +15,8 @@ export interface RenewalRequestInput {
     | { kind: 'current-certificate'; certificate: Uint8Array; key: Signer }
     | { kind: 'bootstrap-certificate'; certificate: Uint8Array; key?: Signer }
     | { kind: 'tpm-attestation'; attestation: Uint8Array; certificate?: Uint8Array };
+  /** Enrols the host's TPM (PEM fields, as the agent's tpmEnrolment returns them); only with a certificate proof. */
+  tpm?: TpmEnrolment;
 }
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
@@ -37,7 +39,7 @@ export async function renewalRequestFile(requests: RenewalRequestInput[]): Promi
         ? { kind: 'current-certificate', certificate: toPem(r.proof.certificate, 'CERTIFICATE'), signature: signature! }
         : { kind: 'bootstrap-certificate', certificate: toPem(r.proof.certificate, 'CERTIFICATE'), ...(signature ? { signature } : {}) };
     }
-    out.push({ requestId: r.requestId, host: r.host, profile: r.profile, reason: r.reason, ...(r.detail ? { detail: r.detail } : {}), csr, proof });
+    out.push({ requestId: r.requestId, host: r.host, profile: r.profile, reason: r.reason, ...(r.detail ? { detail: r.detail } : {}), csr, proof, ...(r.tpm ? { tpm: { ...r.tpm } } : {}) });
   }
   return { requests: out };
 }

@@ -22,14 +22,28 @@ const Base64 = (max: number) => z.string().max(Math.ceil(max / 3) * 4).regex(/^(
  * - current-certificate: the certificate being renewed, and `signature` = that certificate's key
  *   signing the CSR's DER (proof that the requester holds the current key);
  * - bootstrap-certificate: a factory or enrolment certificate for a first issuance (signature optional);
- * - tpm-attestation: a TPM attestation blob (quote and keys), with the EK/AK certificate if any.
- *   Carried and stored as is; its validation belongs to the TPM issue.
+ * - tpm-attestation: base64 of the attestation evidence (core/attestation/attestation-evidence.ts:
+ *   the TPM quote, its signature, the console's nonce and the EK certificate), for the recovery of
+ *   a host whose certificates have all expired (docs/tpm-attestation.md).
+ * The console checks each proof against its inventory at import (core/attestation/request-proofs.ts).
  */
 const Proof = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('current-certificate'), certificate: Pem('CERTIFICATE'), signature: Base64(1024) }),
   z.strictObject({ kind: z.literal('bootstrap-certificate'), certificate: Pem('CERTIFICATE'), signature: Base64(1024).optional() }),
   z.strictObject({ kind: z.literal('tpm-attestation'), attestation: Base64(64 * 1024), certificate: Pem('CERTIFICATE').optional() }),
 ]);
+
+/**
+ * Enrols the host's TPM (docs/tpm-attestation.md): its EK certificate, and the public part (SPKI)
+ * and TPM name of the attestation key made under that EK. Trusted because the request carrying it
+ * is authenticated by a valid device certificate.
+ */
+export const TpmEnrolmentSchema = z.strictObject({
+  ekCertificate: Pem('CERTIFICATE'),
+  akPublic: Pem('PUBLIC KEY'),
+  akName: z.string().regex(/^[0-9a-f]{8,140}$/, 'TPM name, hex'),
+});
+export type TpmEnrolment = z.infer<typeof TpmEnrolmentSchema>;
 
 export const RenewalRequestSchema = z.strictObject({
   requestId: z.string().regex(SLUG),
@@ -40,6 +54,7 @@ export const RenewalRequestSchema = z.strictObject({
   detail: z.string().max(1000).optional(),
   csr: Pem('CERTIFICATE REQUEST'),
   proof: Proof,
+  tpm: TpmEnrolmentSchema.optional(),
 });
 export type RenewalRequest = z.infer<typeof RenewalRequestSchema>;
 
@@ -54,6 +69,8 @@ export interface CheckedRenewalRequest extends RenewalRequest {
   proofCertificate: Uint8Array | null;
   proofSignature: Uint8Array | null;
   proofAttestation: Uint8Array | null;
+  /** The TPM enrolment block, decoded: EK certificate DER, AK SubjectPublicKeyInfo DER. */
+  tpmEnrolment: { ekCertificate: Uint8Array; akPublic: Uint8Array; akName: string } | null;
 }
 
 const HASH_BY_KEY: Record<string, string | null> = { 'ecdsa-p256': 'sha256', 'ecdsa-p384': 'sha384', 'ecdsa-p521': 'sha512', 'rsa-4096': 'sha384', ed25519: null };
@@ -98,6 +115,24 @@ export function checkRenewalRequests(name: string, requests: RenewalRequest[]): 
       if (!ok) reject('BUNDLE_PAYLOAD_INVALID', `${where}: the proof signature over the CSR does not verify with the ${r.proof.kind}'s key`);
     }
     const proofAttestation = r.proof.kind === 'tpm-attestation' ? new Uint8Array(Buffer.from(r.proof.attestation, 'base64')) : null;
-    return { ...r, csrDer: csr.der, subject: csr.subject, proofCertificate, proofSignature, proofAttestation };
+    return { ...r, csrDer: csr.der, subject: csr.subject, proofCertificate, proofSignature, proofAttestation, tpmEnrolment: r.tpm ? decodeTpmEnrolment(where, r.tpm) : null };
   });
+}
+
+function decodeTpmEnrolment(where: string, t: TpmEnrolment): NonNullable<CheckedRenewalRequest['tpmEnrolment']> {
+  const ekCertificate = fromPemOrDer(t.ekCertificate, ['CERTIFICATE'])[0];
+  try {
+    describeCertificate(ekCertificate);
+  } catch (e) {
+    reject('BUNDLE_TPM_ENROLMENT_INVALID', `${where}: tpm.ekCertificate cannot be parsed: ${(e as Error).message}`);
+  }
+  const akPublic = fromPemOrDer(t.akPublic, ['PUBLIC KEY'])[0];
+  let type: string | undefined;
+  try {
+    type = createPublicKey({ key: Buffer.from(akPublic), format: 'der', type: 'spki' }).asymmetricKeyType;
+  } catch (e) {
+    reject('BUNDLE_TPM_ENROLMENT_INVALID', `${where}: tpm.akPublic is not a public key: ${(e as Error).message}`);
+  }
+  if (type !== 'ec' && type !== 'rsa') reject('BUNDLE_TPM_ENROLMENT_INVALID', `${where}: tpm.akPublic is a ${type} key; a TPM attestation key is ECC or RSA`);
+  return { ekCertificate, akPublic, akName: t.akName };
 }
