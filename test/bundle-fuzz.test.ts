@@ -288,7 +288,7 @@ describe(`bundle fuzzing (seed ${SEED}; set BUNDLE_FUZZ_SEED to replay)`, () => 
     const cases: Array<[string, Record<string, unknown>, Array<{ name: string; data: Uint8Array }>, string[], { raw?: boolean }?]> = [
       ['unknown manifest key', manifestFor(a, { colour: 'blue', files: metricsFile() }), [{ name: 'metrics.csv.gz', data: csv }], ['BUNDLE_MANIFEST_INVALID'], { raw: true }],
       ['format version 2', manifestFor(a, { formatVersion: 2, files: metricsFile() }), [{ name: 'metrics.csv.gz', data: csv }], ['BUNDLE_FORMAT_UNSUPPORTED'], { raw: true }],
-      ['reserved type agent-package', manifestFor(a, { type: 'agent-package', files: metricsFile() }), [{ name: 'metrics.csv.gz', data: csv }], ['BUNDLE_FORMAT_UNSUPPORTED'], { raw: true }],
+      ['reserved type sync', manifestFor(a, { type: 'sync', files: metricsFile() }), [{ name: 'metrics.csv.gz', data: csv }], ['BUNDLE_FORMAT_UNSUPPORTED'], { raw: true }],
       ['manifest not JSON', manifestFor(a), [], ['BUNDLE_MANIFEST_INVALID'], { raw: true }],
       ['a renewal bundle offered to the console', manifestFor(a, { type: 'renewal', files: [{ name: 'renewal.json', size: 2, sha256: sha(Buffer.from('{}')), schema: 'coldroot.renewal.v1' }] }), [{ name: 'renewal.json', data: Buffer.from('{}') }], ['BUNDLE_TYPE_NOT_IMPORTABLE']],
       ['created in the future', manifestFor(a, { createdAt: '2030-01-01T00:00:00.000Z', files: metricsFile() }), [{ name: 'metrics.csv.gz', data: csv }], ['BUNDLE_CREATED_IN_FUTURE']],
