@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { ColdrootError } from '../../../../core/errors.js';
-import { collectOnce, writeMetricsBundle } from '../collect/collect-once.js';
+import { collectOnce, writeMetricsBundle, writeRiskReportBundle } from '../collect/collect-once.js';
 import { readAgentState } from '../lifecycle/agent-state-file.js';
 import type { AgentLoop } from '../lifecycle/agent-loop.js';
 import { signerOf } from '../lifecycle/agent-credentials.js';
@@ -11,7 +11,7 @@ import { clockOf, openAgent, type GlobalOptions } from './agent-options.js';
  * certificate) into the outbox. Investigation mode from the last renewal bundle shortens the
  * schedule and adds log excerpts.
  */
-export async function collectRound(loop: AgentLoop, now: Date): Promise<{ bundle: string; records: number; excerpts: number; investigating: boolean; nextCollectAt: string }> {
+export async function collectRound(loop: AgentLoop, now: Date): Promise<{ bundle: string; records: number; excerpts: number; investigating: boolean; nextCollectAt: string; riskReport: string | null }> {
   const management = await loop.managementCredential();
   if (!management) {
     throw new ColdrootError('AGENT_NOT_ENROLLED', `No management certificate in ${loop.layout.root} yet, so there is nothing to sign metrics with`, 'Wait for enrolment (coldroot-agent status), then collect', 'failure');
@@ -26,8 +26,13 @@ export async function collectRound(loop: AgentLoop, now: Date): Promise<{ bundle
     layout: loop.layout, identity: { signer: signerOf(management), certificate: management.certificate, chain: management.chain },
     samples: r.samples, excerpts: r.excerpts, now, outDir: loop.config.transport.outbox ?? loop.layout.outbox,
   });
+  // With localRiskReport on, anomalies found on the host travel as their own signed risk-report bundle.
+  const report = r.riskReport
+    ? await writeRiskReportBundle({ layout: loop.layout, identity: { signer: signerOf(management), certificate: management.certificate, chain: management.chain }, reports: [r.riskReport], now, outDir: loop.config.transport.outbox ?? loop.layout.outbox })
+    : null;
+  if (report) loop.log({ event: 'risk-report-written', level: 'warn', bundle: report.path, riskLevel: r.riskReport!.level });
   loop.log({ event: 'metrics-collected', level: 'info', bundle: written.path, records: written.records, excerpts: written.excerpts, investigating: r.investigating, nextCollectAt: r.nextCollectAt.toISOString() });
-  return { bundle: written.path, records: written.records, excerpts: written.excerpts, investigating: r.investigating, nextCollectAt: r.nextCollectAt.toISOString() };
+  return { bundle: written.path, records: written.records, excerpts: written.excerpts, investigating: r.investigating, nextCollectAt: r.nextCollectAt.toISOString(), riskReport: report?.path ?? null };
 }
 
 export function collectCommand(globals: (cmd: Command) => GlobalOptions): Command {
