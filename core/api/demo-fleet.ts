@@ -80,7 +80,7 @@ export async function loadDemoFleet(svc: ConsoleService, hosts: number, progress
   let revoked = 0;
   for (const [i, reason] of [[1, 'keyCompromise'], [3, 'superseded']] as const) {
     if (!fleet[i]) continue;
-    svc.revokeCertificate({ caId: deviceCa.id, serial: tlsBy.get(fleet[i].host)!.serial, reason });
+    svc.revokeCertificate({ caId: deviceCa.id, serial: devices.issued[i].serial, reason });
     revoked++;
   }
   await svc.publishCrl({ caId: deviceCa.id, secret });
