@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
 import { z } from 'zod';
 import { newAttestationNonce, storeAttestationNonce, type AttestationNonce } from '../attestation/attestation-nonces.js';
@@ -51,10 +52,10 @@ export interface RenewalExportResult {
   size: number;
 }
 
-interface PendingRow { id: number; requestId: string; host: string; profile: string; csr: Buffer; bundleId: string }
+interface PendingRow { id: number; requestId: string; host: string; profile: string; csr: Buffer; bundleId: string; proofCertificate: Buffer | null }
 
 function pendingRequests(ctx: OperationContext, input: RenewalExportInput): PendingRow[] {
-  const rows = ctx.store.db.prepare(`SELECT r.id, r.request_id AS requestId, r.host, r.profile, r.csr_der AS csr, b.bundle_id AS bundleId
+  const rows = ctx.store.db.prepare(`SELECT r.id, r.request_id AS requestId, r.host, r.profile, r.csr_der AS csr, b.bundle_id AS bundleId, r.proof_certificate AS proofCertificate
     FROM renewal_requests r JOIN bundles b ON b.id = r.bundle_id WHERE r.status = 'pending' AND (@bundle IS NULL OR b.bundle_id = @bundle) ORDER BY r.id`).all({ bundle: input.requestBundle ?? null }) as PendingRow[];
   const hosts = input.hosts?.length ? new Set(input.hosts) : null;
   const selected = hosts ? rows.filter((r) => hosts.has(r.host)) : rows;
@@ -148,8 +149,16 @@ export async function exportRenewal(ctx: OperationContext, input: RenewalExportI
     const issued: Array<{ row: PendingRow; serial: string; notAfter: string; pem: string }> = [];
     const rejected: RenewalExportResult['rejected'] = [];
     const refused: Array<{ row: PendingRow; code: string; message: string }> = [];
+    // A request proven by a certificate revoked since its import (a compromised key may have made it) is answered as rejected.
+    const proofStatus = ctx.store.db.prepare('SELECT status, revocation_reason AS reason, revoked_at AS revokedAt FROM certificates WHERE fingerprint_sha256 = ?');
+    const answerable = pending.filter((r) => {
+      const p = r.proofCertificate ? proofStatus.get(createHash('sha256').update(r.proofCertificate).digest('hex')) as { status: string; reason: string | null; revokedAt: string | null } | undefined : undefined;
+      if (p?.status !== 'revoked') return true;
+      refused.push({ row: r, code: 'PROOF_REVOKED', message: `The certificate that proved this request was revoked at ${p.revokedAt} (reason ${p.reason}) after the request was imported` });
+      return false;
+    });
     const groups = new Map<string, PendingRow[]>();
-    for (const r of pending) groups.set(input.profile ?? r.profile, [...(groups.get(input.profile ?? r.profile) ?? []), r]);
+    for (const r of answerable) groups.set(input.profile ?? r.profile, [...(groups.get(input.profile ?? r.profile) ?? []), r]);
     for (const [profile, rows] of groups) {
       try {
         const result = await issueBatch(ctx, { caId: input.caId, secret: input.caSecret, profile, validity: input.validity, csrs: rows.map((r) => ({ csr: new Uint8Array(r.csr), source: String(r.id) })) });

@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { SoftwareSigner } from '../keys/software-signer.js';
+import { buildCsr } from '../x509/csr-builder.js';
+import { renewalRequestFile } from './payloads/renewal-request-builder.js';
+import { RENEWAL_REQUEST_FILE, RENEWAL_REQUEST_SCHEMA_V1 } from './payloads/renewal-request.js';
+import { derivedKey } from './simulation/fleet-simulator.js';
+import { makeBundleTestKit, TEST_PASSPHRASE, writeTestBundle, type BundleTestKit } from './testing/bundle-test-kit.js';
+
+let kit: BundleTestKit;
+const secret = { passphrase: TEST_PASSPHRASE };
+
+before(async () => {
+  kit = await makeBundleTestKit('coldroot-renewal-export-');
+  await kit.svc.createBundleSigner({ caId: kit.deviceCa.id, caSecret: secret, key: { kind: 'software', passphrase: TEST_PASSPHRASE } });
+});
+after(() => kit.close());
+
+test('a request whose proving certificate was revoked after its import is answered as rejected, the others are issued', async () => {
+  const a = await kit.device('web-0001.fleet.example');
+  const b = await kit.device('web-0002.fleet.example');
+  const next = (name: string) => new SoftwareSigner(derivedKey(9, `next/${name}`), 'ecdsa-p256', `software:next-${name}`);
+  const payload = await renewalRequestFile(await Promise.all([a, b].map(async (d, i) => ({
+    requestId: `r${i + 1}`, host: d.name, profile: 'device-management', reason: 'expiring' as const,
+    csr: await buildCsr(next(d.name), `CN=${d.name}`), proof: { kind: 'current-certificate' as const, certificate: d.certificate, key: d.signer },
+  }))));
+  const file = join(kit.dir, 'requests.tar');
+  await writeTestBundle(file, a, 'renewal-request', 1, [{ name: RENEWAL_REQUEST_FILE, schema: RENEWAL_REQUEST_SCHEMA_V1, records: 2, json: payload }]);
+  assert.equal((await kit.svc.importBundles([file]))[0].status, 'accepted');
+
+  kit.svc.revokeCertificate({ caId: kit.deviceCa.id, serial: b.serial, reason: 'keyCompromise' });
+  const r = await kit.svc.exportRenewalBundle({ out: join(kit.dir, 'renewal.tar'), caId: kit.deviceCa.id, caSecret: secret, signerSecret: secret });
+  assert.deepEqual(r.issued.map((i) => i.host), ['web-0001.fleet.example']);
+  assert.equal(r.rejected.length, 1);
+  assert.equal(r.rejected[0].host, 'web-0002.fleet.example');
+  assert.equal(r.rejected[0].code, 'PROOF_REVOKED');
+  assert.match(r.rejected[0].message, /^The certificate that proved this request was revoked at .* \(reason keyCompromise\) after the request was imported$/);
+  const statuses = kit.svc.listRenewalRequests().map((x) => [x.requestId, x.status, x.rejectionCode]);
+  assert.deepEqual(statuses, [['r1', 'issued', null], ['r2', 'rejected', 'PROOF_REVOKED']]);
+});
