@@ -28,7 +28,7 @@ describe('coldroot agent package / counters (CLI)', () => {
     const next = new SoftwareSigner(derivedKey(13, 'next'), 'ecdsa-p256', 'software:next');
     const requests = await renewalRequestFile([
       { requestId: 'identity', host: device.name, profile: 'device-management', reason: 'expiring', csr: await buildCsr(next, `CN=${device.name}`), proof: { kind: 'current-certificate', certificate: device.certificate, key: device.signer } },
-      { requestId: 'odd', host: device.name, profile: 'no-such-profile', reason: 'manual', csr: await buildCsr(next, 'CN=odd'), proof: { kind: 'current-certificate', certificate: device.certificate, key: device.signer } },
+      { requestId: 'odd', host: device.name, profile: 'no-such-profile', reason: 'manual', csr: await buildCsr(next, `CN=${device.name}`), proof: { kind: 'current-certificate', certificate: device.certificate, key: device.signer } },
     ]);
     await writeTestBundle(file('requests.tar'), device, 'renewal-request', 1, [{ name: RENEWAL_REQUEST_FILE, schema: RENEWAL_REQUEST_SCHEMA_V1, records: 2, json: requests }]);
     // Signed by a device whose CA this console does not trust: rejected and quarantined, three requests claimed.

@@ -63,7 +63,7 @@ before(async () => {
   const payload = await renewalRequestFile([
     { requestId: 'device-identity', host: device.name, profile: 'device-management', reason: 'expiring', csr: await buildCsr(newDeviceKey, `CN=${device.name}`), proof: { kind: 'current-certificate', certificate: device.certificate, key: device.signer } },
     { requestId: 'tls', host: device.name, profile: 'tls-server', reason: 'risk', detail: 'handshake failures rising', csr: await buildCsr(tlsKey, `CN=${device.name}`, { dns: [device.name] }), proof: { kind: 'current-certificate', certificate: device.certificate, key: device.signer } },
-    { requestId: 'odd', host: device.name, profile: 'no-such-profile', reason: 'manual', csr: await buildCsr(tlsKey, 'CN=odd'), proof: { kind: 'current-certificate', certificate: device.certificate, key: device.signer } },
+    { requestId: 'odd', host: device.name, profile: 'no-such-profile', reason: 'manual', csr: await buildCsr(tlsKey, `CN=${device.name}`), proof: { kind: 'current-certificate', certificate: device.certificate, key: device.signer } },
   ]);
   requestBundleId = (await writeTestBundle(file('requests.tar'), device, 'renewal-request', 4, [{ name: RENEWAL_REQUEST_FILE, schema: RENEWAL_REQUEST_SCHEMA_V1, records: 3, json: payload }])).bundleId;
   kit.svc.close(); // the CLI takes the home's lock from here on

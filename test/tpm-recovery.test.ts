@@ -45,7 +45,7 @@ let seq = 0;
 let n = 0;
 const file = (name: string) => join(kit.dir, name);
 
-const newCsr = async () => buildCsr(new SoftwareSigner(derivedKey(41, `k${++n}`), 'ecdsa-p256', `software:k${n}`), `CN=${devA.name}`);
+const newCsr = async (name = devA.name) => buildCsr(new SoftwareSigner(derivedKey(41, `k${++n}`), 'ecdsa-p256', `software:k${n}`), `CN=${name}`);
 
 async function send(signer: SigningIdentity, requests: RenewalRequestInput[]): Promise<ImportOutcome> {
   const name = `req-${++n}.tar`;
@@ -134,7 +134,7 @@ describe('TPM attestation with swtpm', { skip: available.ok ? false : available.
     assert.deepEqual(rows, [{ host: devA.name, subject: `CN=${devA.name}` }, { host: devB.name, subject: `CN=${devB.name}` }]);
     const audit = kit.svc.store.audit.list({ action: 'bundle.import', order: 'desc', limit: 1 })[0];
     assert.deepEqual((audit.details.tpm as { enrolled: Array<{ host: string }> }).enrolled.map((e) => e.host), [devB.name]);
-    await expectRejected(send(devB, [{ requestId: 'steal', host: devB.name, profile: 'device-management', reason: 'expiring', csr: await newCsr(), proof: { kind: 'current-certificate', certificate: devB.certificate, key: devB.signer }, tpm: await tpmEnrolment(tpmA.tcti) }]),
+    await expectRejected(send(devB, [{ requestId: 'steal', host: devB.name, profile: 'device-management', reason: 'expiring', csr: await newCsr(devB.name), proof: { kind: 'current-certificate', certificate: devB.certificate, key: devB.signer }, tpm: await tpmEnrolment(tpmA.tcti) }]),
       'BUNDLE_TPM_EK_IN_USE', /^renewal-request\.json requests\.0 \(steal\): this TPM \(EK sha256 [0-9a-f]{16}…\) is enrolled for host dev-a\.fleet\.example, not dev-b\.fleet\.example$/);
   });
 
