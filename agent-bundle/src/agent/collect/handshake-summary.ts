@@ -1,16 +1,8 @@
-import type { CountMap } from '../../../../core/bundles/payloads/metrics-fields.js';
+import type { CountMap, MetricSample } from '../../../../core/bundles/payloads/metrics-fields.js';
 import type { ProbeResult } from './tls-probe.js';
 
-export interface HandshakeSummary {
-  hs_attempted: number;
-  hs_succeeded: number;
-  hs_failed: number;
-  hs_failed_by: CountMap;
-  hs_p50_ms: number | null;
-  hs_p95_ms: number | null;
-  protocols: CountMap;
-  ciphers: CountMap;
-}
+/** The handshake fields of a metrics sample (docs/metrics-format.md). */
+export type HandshakeSummary = Pick<MetricSample, 'hs_attempted' | 'hs_succeeded' | 'hs_failed' | 'hs_failed_by' | 'hs_p50_ms' | 'hs_p95_ms' | 'protocols' | 'ciphers'>;
 
 /** Nearest-rank percentile of sorted values (p in 0..100). */
 export function percentile(sorted: readonly number[], p: number): number {
