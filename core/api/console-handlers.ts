@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, join, sep } from 'node:path';
 import type { z } from 'zod';
+import { checkDevices } from '../agents/agent-devices.js';
 import { ColdrootError } from '../errors.js';
 import { toPem } from '../x509/asn1.js';
 import { draftToCreateInput } from './ca-ceremony.js';
@@ -105,4 +106,20 @@ export const handlers: Handlers<ConsoleOps> = {
 
   listAudit: (svc, filter) => svc.auditList(filter),
   verifyAudit: (svc) => svc.auditVerify(),
+
+  renewalCounters: (svc) => svc.renewalCounters(),
+  previewAgentPackages: (svc, input) => svc.previewAgentPackages(input),
+  async generateAgentPackages(svc, { outDir, hosts, thresholdDays, caId, caSecret, signerSecret, bootstrapValidity }) {
+    // Everything the review showed is checked again before a folder is made or a key unlocked.
+    svc.previewAgentPackages({ caId, hosts, bootstrapValidity, thresholdDays });
+    const devices = checkDevices(hosts.map((host) => ({ host })), 'hosts');
+    const dir = outDir ?? join(svc.store.home, 'exports');
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // A new folder per run (the trailing separator makes even one host's package go inside it).
+    const folder = join(dir, `agent-packages-${stamp(svc.ctx.now())}`);
+    const r = await svc.generateAgentPackages({
+      caId, caSecret, signerSecret, devices, out: `${folder}${sep}`, bootstrapValidity, ...(thresholdDays !== undefined ? { config: { renewal: { thresholdDays } } } : {}),
+    });
+    return { folder, ...r };
+  },
 };

@@ -33,6 +33,9 @@ import { auditPage, caHealth, consoleSettings, listQuarantine, overview, type Au
 import { loadDemoFleet, type DemoFleetSummary } from './demo-fleet.js';
 import { queryCertificates, type CertificatePage, type CertificateQuery } from '../store/certificate-query.js';
 import { listPkcs11Tokens, type TokenInfo } from '../keys/pkcs11-module.js';
+import { generateAgentPackages, type GenerateAgentPackagesInput, type GenerateAgentPackagesResult } from '../agents/agent-package.js';
+import { renewalCounters, type RenewalCounters } from '../agents/renewal-counters.js';
+import { previewAgentPackages, type AgentPackagePreview } from './agent-preview.js';
 
 export interface ConsoleOptions {
   home: string;
@@ -201,6 +204,20 @@ export class ConsoleService {
 
   listRenewalRequests(filter: { status?: RenewalRequestSummary['status']; limit?: number } = {}): RenewalRequestSummary[] {
     return new BundleRepository(this.store.db).renewalRequests(filter);
+  }
+
+  /** Signed agent-package bundles, one per device, with fresh bootstrap credentials (see docs/agent-package.md). */
+  generateAgentPackages(input: GenerateAgentPackagesInput): Promise<GenerateAgentPackagesResult> {
+    return generateAgentPackages(this.ctx, input);
+  }
+
+  /** What generateAgentPackages will sign for these hosts, before any key is unlocked. */
+  previewAgentPackages(input: { caId: string; hosts: string[]; bootstrapValidity?: string; thresholdDays?: number }): AgentPackagePreview {
+    return previewAgentPackages(this.ctx, input);
+  }
+
+  renewalCounters(): RenewalCounters {
+    return renewalCounters(this.ctx);
   }
 
   // The operator console's reads (issue 8); its writes are the methods above.

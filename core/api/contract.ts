@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { Op } from './op.js';
+import { agentOps } from './ops/agent-ops.js';
 import { auditOps } from './ops/audit-ops.js';
 import { bundleOps, StagedFile as StagedFileSchema } from './ops/bundle-ops.js';
 import { caOps } from './ops/ca-ops.js';
@@ -19,6 +20,7 @@ export const api = {
   ...certificateOps,
   ...bundleOps,
   ...auditOps,
+  ...agentOps,
 } as const satisfies Record<string, Op>;
 
 export type ConsoleOps = typeof api;

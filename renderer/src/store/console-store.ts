@@ -1,12 +1,13 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { ConsoleTransport } from '../api/console-transport.js';
+import { agentsSlice, type AgentsSlice } from './agents-slice.js';
 import { auditSlice, type AuditSlice } from './audit-slice.js';
 import { bundlesSlice, type BundlesSlice } from './bundles-slice.js';
 import { caSlice, type CaSlice } from './ca-slice.js';
 import { certificatesSlice, type CertificatesSlice } from './certificates-slice.js';
 import { sessionSlice, type SessionSlice } from './session-slice.js';
 
-export type ConsoleState = SessionSlice & CaSlice & CertificatesSlice & BundlesSlice & AuditSlice;
+export type ConsoleState = SessionSlice & CaSlice & CertificatesSlice & BundlesSlice & AuditSlice & AgentsSlice;
 export type ConsoleStore = StoreApi<ConsoleState>;
 
 /**
@@ -21,5 +22,6 @@ export function createConsoleStore(transport: ConsoleTransport): ConsoleStore {
     ...certificatesSlice(transport)(...a),
     ...bundlesSlice(transport)(...a),
     ...auditSlice(transport)(...a),
+    ...agentsSlice(transport)(...a),
   }));
 }

@@ -19,6 +19,9 @@ export type AuditVerifyReport = Out<'verifyAudit'>;
 export type Settings = Out<'settings'>;
 export type TokenInfo = Out<'listPkcs11Tokens'>[number];
 export type BundleLimits = Settings['bundleLimits'];
+export type RenewalCounters = Out<'renewalCounters'>;
+export type AgentPackagePreview = Out<'previewAgentPackages'>;
+export type AgentPackages = Out<'generateAgentPackages'>;
 
 /** A value the console asked for: what came back last, the error if it failed, and whether a request is out. */
 export interface Loadable<T> {
