@@ -7,6 +7,7 @@ import { demoCommand } from './commands/demo-command.js';
 import { initCommand } from './commands/init-command.js';
 import { issuanceCommands } from './commands/issuance-commands.js';
 import { serveCommand } from './commands/serve-command.js';
+import { tpmCommand } from './commands/tpm-commands.js';
 import { verifyCommand } from './commands/verify-command.js';
 import { modelsCommand } from './commands/models-commands.js';
 import { queueCommand } from './commands/queue-commands.js';
@@ -22,7 +23,7 @@ const program = new Command('coldroot')
   .showHelpAfterError()
   .exitOverride();
 
-for (const c of [initCommand(), caCommand(), ...issuanceCommands(), verifyCommand(), auditCommand(), demoCommand(), bundleCommand(), serveCommand(), riskCommand(), queueCommand(), modelsCommand(), statusCommand(), agentCommand()]) program.addCommand(c);
+for (const c of [initCommand(), caCommand(), ...issuanceCommands(), verifyCommand(), auditCommand(), demoCommand(), bundleCommand(), serveCommand(), riskCommand(), queueCommand(), modelsCommand(), statusCommand(), agentCommand(), tpmCommand()]) program.addCommand(c);
 
 function exitOverrideAll(cmd: Command): void {
   cmd.exitOverride();

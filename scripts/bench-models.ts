@@ -2,7 +2,12 @@
  * Isolation forest benchmark: fit on 100,000 rows and score 1,000,000 rows of 12 features, with
  * ml-isolation-forest and scikit-learn (when /usr/bin/python3 has it) on the same data.
  *
- *   node --import tsx scripts/bench-models.ts [--json] [--fit-rows N] [--score-rows N]
+ *   node --import tsx scripts/bench-models.ts [--json] [--fit-rows N] [--score-rows N] [--no-pipeline | --pipeline-only] [--hosts N] [--days N]
+ *
+ * Then the whole risk pipeline (scripts/bench-models.ts --pipeline-only): simulated hourly metrics
+ * for 10,000 hosts × 30 days written straight into SQLite (metric_samples, not through bundles),
+ * a model trained on them, and the console's scoring run (features from SQL, baselines,
+ * detectors, risk and degradation scores, policy, writes), each stage in its own process.
  *
  * Each implementation runs in its own process so that its peak memory is its own; the data is
  * generated once (seeded) and shared through files in a temp directory.
@@ -11,7 +16,15 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { makeHosts, generateSamples } from '../core/bundles/simulation/metric-generator.js';
+import type { OperationContext } from '../core/ca/operation-context.js';
+import { insertSamplesDirect } from '../core/models/features/direct-samples.js';
 import { featureMatrix } from '../core/models/feature-matrix.js';
+import { trainModel } from '../core/models/model-registry.js';
+import { scoreFleet } from '../core/models/scoring-pipeline.js';
+import { DEFAULT_POLICY } from '../core/policy/policy-file.js';
+import { openStore } from '../core/store/database.js';
 import { IsolationForest } from '../core/models/isolation-forest.js';
 import { SeededRandom } from '../core/models/seeded-random.js';
 
@@ -207,6 +220,11 @@ function runWorker(kind: string, dir: string): Result {
 
 async function main(): Promise<void> {
   const w = process.argv.indexOf('--worker');
+  if (w >= 0 && process.argv[w + 1].startsWith('pipeline-')) {
+    process.stdout.write(JSON.stringify(pipelineWorker(process.argv[w + 1], process.argv[w + 2])));
+    return;
+  }
+  if (process.argv.includes('--pipeline-only')) return pipelineBench();
   if (w >= 0) {
     const [kind, dir] = process.argv.slice(w + 1);
     const result = kind.startsWith('ours-') ? workerOurs(dir, Number(kind.slice(5))) : await workerMl(dir);
@@ -240,6 +258,80 @@ async function main(): Promise<void> {
       } else sklearnNote = `scikit-learn run failed: ${r.stderr.trim().split('\n').pop()}`;
     } else sklearnNote = `scikit-learn not available at ${PYTHON}: skipped`;
     print(results, agreement, sklearnNote, fitRows, scoreRows);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  if (!process.argv.includes('--no-pipeline')) pipelineBench();
+}
+
+const PIPELINE_START = Date.UTC(2026, 0, 5);
+const BENCH_NOW = new Date(PIPELINE_START + 40 * 86_400_000);
+
+function benchContext(home: string): OperationContext {
+  return { store: openStore(home), now: () => BENCH_NOW, operator: 'bench' };
+}
+
+/** One stage of the pipeline bench in its own process, so its peak RSS is its own. */
+function pipelineWorker(kind: string, home: string): Record<string, unknown> {
+  const t0 = performance.now();
+  if (kind === 'pipeline-data') {
+    const hosts = arg('--hosts', 10_000);
+    const days = arg('--days', 30);
+    const store = openStore(home, { create: true });
+    let samples = 0;
+    const profiles = makeHosts(hosts, 42);
+    for (const h of profiles) h.cert = createHash('sha256').update(h.host).digest('hex');
+    for (let i = 0; i < profiles.length; i += 250) {
+      store.transaction(() => {
+        for (const h of profiles.slice(i, i + 250)) {
+          samples += insertSamplesDirect(store.db, `bench-${h.index}`, generateSamples(h, { start: new Date(PIPELINE_START), steps: days * 24, intervalS: 3600, seed: 42 }));
+        }
+      });
+    }
+    store.db.pragma('wal_checkpoint(TRUNCATE)');
+    store.close();
+    return { hosts, days, samples, seconds: (performance.now() - t0) / 1000, peakRssMiB: peakRss() };
+  }
+  const ctx = benchContext(home);
+  try {
+    if (kind === 'pipeline-train') {
+      const m = trainModel(ctx, { windowDays: 28 });
+      return { modelVersion: m.id, series: m.evaluation.series, trainingRows: m.evaluation.trainingRows, seconds: (performance.now() - t0) / 1000, peakRssMiB: peakRss() };
+    }
+    const windowHours = arg('--window-hours', 24);
+    const r = scoreFleet(ctx, { windowHours, policy: DEFAULT_POLICY });
+    return { windowHours, series: r.series, hosts: r.hosts, levels: r.levels, actions: r.actionsAdded.length, timings: r.timings, seconds: (performance.now() - t0) / 1000, peakRssMiB: peakRss() };
+  } finally {
+    ctx.store.close();
+  }
+}
+
+function pipelineBench(): void {
+  const hosts = arg('--hosts', 10_000);
+  const days = arg('--days', 30);
+  const dir = mkdtempSync(join(tmpdir(), 'coldroot-bench-pipeline-'));
+  const home = join(dir, 'home');
+  const stage = (kind: string, extra: string[] = []): Record<string, any> => {
+    const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1], '--worker', kind, home, '--hosts', String(hosts), '--days', String(days), ...extra], { encoding: 'utf8', maxBuffer: 1 << 24 });
+    if (r.status !== 0) throw new Error(`${kind} failed: ${r.stderr}`);
+    return JSON.parse(r.stdout) as Record<string, any>;
+  };
+  try {
+    const data = stage('pipeline-data');
+    const train = stage('pipeline-train');
+    const score = stage('pipeline-score');
+    const week = stage('pipeline-score', ['--window-hours', '168']);
+    if (process.argv.includes('--json')) {
+      console.log(JSON.stringify({ pipeline: { data, train, score, week } }, null, 2));
+      return;
+    }
+    console.log(`\nRisk pipeline: ${hosts.toLocaleString('en')} hosts × ${days} days of hourly metrics (${data.samples.toLocaleString('en')} samples written straight into SQLite in ${data.seconds.toFixed(1)} s; not part of the pipeline)`);
+    console.log(`  models train (28-day window)   ${train.seconds.toFixed(1)} s, peak RSS ${train.peakRssMiB} MiB (${train.series} series, ${train.trainingRows} holdout rows)`);
+    for (const r of [score, week]) {
+      const t = r.timings;
+      console.log(`  risk score (last ${String(r.windowHours).padStart(3)} h)        ${r.seconds.toFixed(1)} s, peak RSS ${r.peakRssMiB} MiB: features ${t.features} s, baselines + detectors + risk ${t.detectors} s, ` +
+        `degradation ${t.degradation} s, policy + writes ${t.policyAndWrite} s; hosts ${JSON.stringify(r.levels)}, ${r.actions} actions queued`);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -202,13 +202,19 @@ export function queryCertificates(db: Database, q: CertificateQuery, now: Date =
   };
 }
 
-/** The latest risk report of each of a page's certificates (one indexed lookup per row). */
+/**
+ * The latest risk of each of a page's certificates (indexed lookups per row): the newer of the
+ * agent's latest risk report and the console's own score (certificate_risk, core/models).
+ */
 function latestRisk(db: Database, fingerprints: string[]): Map<string, { level: string; score: number; computedAt: string }> {
   const out = new Map<string, { level: string; score: number; computedAt: string }>();
   if (!fingerprints.length) return out;
   const stmt = db.prepare('SELECT level, score, computed_at AS computedAt FROM risk_reports WHERE cert_sha256 = ? ORDER BY computed_at DESC LIMIT 1');
+  const scored = db.prepare('SELECT level, risk_score AS score, updated_at AS computedAt FROM certificate_risk WHERE cert_sha256 = ?');
   for (const f of fingerprints) {
-    const r = stmt.get(f) as { level: string; score: number; computedAt: string } | undefined;
+    const a = stmt.get(f) as { level: string; score: number; computedAt: string } | undefined;
+    const b = scored.get(f) as { level: string; score: number; computedAt: string } | undefined;
+    const r = a && b ? (b.computedAt >= a.computedAt ? b : a) : a ?? b;
     if (r) out.set(f, r);
   }
   return out;

@@ -69,7 +69,7 @@ CREATE TABLE risk_actions (
   evidence      TEXT NOT NULL,
   due_at        TEXT,
   created_at    TEXT NOT NULL,
-  status        TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'approved', 'rejected', 'exported')),
+  status        TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'approved', 'rejected', 'exported', 'closed')),
   decided_at    TEXT,
   decided_by    TEXT,
   decision_note TEXT,
