@@ -6,7 +6,9 @@ import { buildCsr } from '../x509/csr-builder.js';
 import { renewalRequestFile } from './payloads/renewal-request-builder.js';
 import { RENEWAL_REQUEST_FILE, RENEWAL_REQUEST_SCHEMA_V1 } from './payloads/renewal-request.js';
 import { derivedKey } from './simulation/fleet-simulator.js';
-import { makeBundleTestKit, TEST_PASSPHRASE, writeTestBundle, type BundleTestKit } from './testing/bundle-test-kit.js';
+import { listActions, renewalPlan } from '../policy/action-queue.js';
+import { DEFAULT_POLICY } from '../policy/policy-file.js';
+import { makeBundleTestKit, TEST_PASSPHRASE, writeTestBundle, type BundleTestKit, type TestDevice } from './testing/bundle-test-kit.js';
 
 let kit: BundleTestKit;
 const secret = { passphrase: TEST_PASSPHRASE };
@@ -38,4 +40,42 @@ test('a request whose proving certificate was revoked after its import is answer
   assert.match(r.rejected[0].message, /^The certificate that proved this request was revoked at .* \(reason keyCompromise\) after the request was imported$/);
   const statuses = kit.svc.listRenewalRequests().map((x) => [x.requestId, x.status, x.rejectionCode]);
   assert.deepEqual(statuses, [['r1', 'issued', null], ['r2', 'rejected', 'PROOF_REVOKED']]);
+});
+
+/** An approved action as the risk pipeline leaves it (model version, score and decision rows). */
+function approvedAction(action: 'investigation' | 'forced-renewal', host: string): number {
+  const db = kit.svc.store.db;
+  const t = kit.clock.now.toISOString();
+  const model = db.prepare("INSERT INTO model_versions (kind, created_at, created_by, window_start, window_end, params, data_sha256, evaluation, model) VALUES ('risk-detector/v1', ?, 'test', ?, ?, '{}', ?, '{}', x'00')").run(t, t, t, '0'.repeat(64)).lastInsertRowid;
+  const score = db.prepare("INSERT INTO risk_scores (model_version, subject, host, computed_at, window_start, window_end, risk_score, level, anomaly_windows, degradation_score, evidence) VALUES (?, 'host', ?, ?, ?, ?, 91, 'critical', 3, 0, '{}')").run(model, host, t, t, t).lastInsertRowid;
+  return Number(db.prepare("INSERT INTO risk_actions (action, host, score_id, model_version, policy_sha256, reason, evidence, created_at, status, decided_at, decided_by) VALUES (?, ?, ?, ?, ?, 'validation failures since the deploy', '{}', ?, 'approved', ?, 'tester')")
+    .run(action, host, score, model, '0'.repeat(64), t, t).lastInsertRowid);
+}
+
+async function requestFrom(d: TestDevice, sequence: number): Promise<void> {
+  const key = new SoftwareSigner(derivedKey(9, `queue/${d.name}/${sequence}`), 'ecdsa-p256', 'software:queue');
+  const payload = await renewalRequestFile([{ requestId: `q${sequence}`, host: d.name, profile: 'device-management', reason: 'risk', csr: await buildCsr(key, `CN=${d.name}`), proof: { kind: 'current-certificate', certificate: d.certificate, key: d.signer } }]);
+  const file = join(kit.dir, `queue-${d.name}-${sequence}.tar`);
+  await writeTestBundle(file, d, 'renewal-request', sequence, [{ name: RENEWAL_REQUEST_FILE, schema: RENEWAL_REQUEST_SCHEMA_V1, records: 1, json: payload }]);
+  assert.equal((await kit.svc.importBundles([file]))[0].status, 'accepted');
+}
+
+test('approved risk actions ride in the renewal bundle: investigation instructions, and the actions of answered hosts marked exported in the same transaction', async () => {
+  const asked = await kit.device('db-0001.fleet.example');
+  const silent = await kit.device('db-0002.fleet.example');
+  await requestFrom(asked, 1);
+  const investigate = approvedAction('investigation', asked.name);
+  const force = approvedAction('forced-renewal', silent.name);
+  const plan = renewalPlan(kit.svc.ctx, DEFAULT_POLICY);
+  assert.deepEqual(plan.hosts, [silent.name]);
+  assert.equal(plan.instructions[0].host, asked.name);
+  const actions = listActions(kit.svc.ctx, { status: 'approved' }).map((a) => ({ id: a.id, host: a.host }));
+  const r = await kit.svc.exportRenewalBundle({ out: join(kit.dir, 'queue-renewal.tar'), caId: kit.deviceCa.id, caSecret: secret, signerSecret: secret, instructions: plan.instructions, actions });
+  assert.deepEqual(r.issued.map((i) => i.host), [asked.name]);
+  assert.deepEqual(r.actions, [investigate], 'only the host the bundle answers has its action carried');
+  const status = (id: number) => kit.svc.store.db.prepare('SELECT status, exported_in AS bundle FROM risk_actions WHERE id = ?').get(id);
+  assert.deepEqual(status(investigate), { status: 'exported', bundle: r.bundleId });
+  assert.deepEqual(status(force), { status: 'approved', bundle: null });
+  const audit = kit.svc.store.audit.list({ action: 'bundle.export', order: 'desc', limit: 1 })[0];
+  assert.deepEqual(audit.details.riskActions, [investigate]);
 });

@@ -37,6 +37,8 @@ export interface RenewalExportInput {
   rollout?: RolloutPlan;
   /** Per-host instructions for the agents (investigation mode, attestation nonces). */
   instructions?: AgentInstruction[];
+  /** Approved risk actions (core/policy renewalPlan) this bundle carries: those of answered hosts are marked exported in the bundle's transaction. */
+  actions?: Array<{ id: number; host: string }>;
 }
 
 export interface RenewalExportResult {
@@ -50,6 +52,8 @@ export interface RenewalExportResult {
   warnings: string[];
   sha256: string;
   size: number;
+  /** Risk actions marked exported by this bundle. */
+  actions: number[];
 }
 
 interface PendingRow { id: number; requestId: string; host: string; profile: string; csr: Buffer; bundleId: string; proofCertificate: Buffer | null }
@@ -202,6 +206,7 @@ export async function exportRenewal(ctx: OperationContext, input: RenewalExportI
       ...(rollout ? [{ name: ROLLOUT_FILE, data: text(rollout), schema: ROLLOUT_SCHEMA_V1 }] : []),
     ];
     const repo = new BundleRepository(ctx.store.db);
+    const actionsExported: number[] = [];
     const sequence = repo.nextSequence(identity.summary.certificateSha256);
     const now = ctx.now();
     const written = await writeBundle(input.out, { type: 'renewal', identity, sequence, createdAt: now, inReplyTo, files });
@@ -216,11 +221,15 @@ export async function exportRenewal(ctx: OperationContext, input: RenewalExportI
         const answer = ctx.store.db.prepare("UPDATE renewal_requests SET status = ?, answered_in = ?, issued_ca_id = ?, issued_serial = ?, rejection_code = ? WHERE id = ? AND status = 'pending'");
         for (const i of issued) answer.run('issued', written.bundleId, input.caId, i.serial, null, i.row.id);
         for (const x of refused) answer.run('rejected', written.bundleId, null, null, x.code, x.row.id);
+        const answered = new Set(pending.map((r) => r.host));
+        const markAction = ctx.store.db.prepare("UPDATE risk_actions SET status = 'exported', exported_in = ? WHERE id = ? AND status = 'approved'");
+        for (const a of input.actions ?? []) if (answered.has(a.host) && markAction.run(written.bundleId, a.id).changes) actionsExported.push(a.id);
         for (const n of nonces) storeAttestationNonce(ctx.store.db, n);
         ctx.store.audit.append({
           actor: ctx.operator, role: ctx.role ?? null, action: 'bundle.export', inputs: { bundle: written.sha256 }, outcome: 'ok',
           details: { bundleId: written.bundleId, type: 'renewal', inReplyTo, sequence, issued: issued.length, rejected: rejected.length, caId: input.caId, fileSha256: written.sha256,
-            ...(nonces.length ? { attestationNonces: nonces.map((n) => ({ host: n.host, nonce: n.nonce, expiresAt: n.expiresAt })) } : {}) },
+            ...(nonces.length ? { attestationNonces: nonces.map((n) => ({ host: n.host, nonce: n.nonce, expiresAt: n.expiresAt })) } : {}),
+            ...(actionsExported.length ? { riskActions: actionsExported } : {}) },
         }, now);
       });
     } catch (e) {
@@ -230,7 +239,7 @@ export async function exportRenewal(ctx: OperationContext, input: RenewalExportI
     return {
       path: input.out, bundleId: written.bundleId, inReplyTo, sequence,
       issued: issued.map((i) => ({ requestId: i.row.requestId, host: i.row.host, serial: i.serial, notAfter: i.notAfter })),
-      rejected, crls: crls.map((c) => c.name), warnings, sha256: written.sha256, size: written.size,
+      rejected, crls: crls.map((c) => c.name), warnings, sha256: written.sha256, size: written.size, actions: actionsExported,
     };
   } finally {
     await identity.signer.close();
