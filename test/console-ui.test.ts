@@ -236,7 +236,7 @@ describe('operator console in Chromium (browser host)', { skip, timeout: 170_000
     await nav('Risk');
     await heading('Risk');
     await page.getByText(/6 latest reports from 6 hosts/).waitFor();
-    await page.getByText('Arrives with issue 6', { exact: false }).first().waitFor();
+    await page.getByText('No model trained yet', { exact: false }).first().waitFor();
     await capture('12-risk');
     await nav('Agents');
     await heading('Agents');

@@ -129,7 +129,7 @@ export function bundleCommand(): Command {
     .option('--ocsp-validity-hours <N>', 'hours until the OCSP responses expire', (v) => Number(v), 168)
     .option('--rollout-file <FILE>', 'rollout plan to include (coldroot.rollout.v1 JSON)')
     .option('--from-queue', 'carry the approved risk actions: investigation instructions for the agents; forced and predictive renewals are answered when their host has a pending request')
-    .option('--policy <FILE>', 'risk policy for --from-queue (default: <home>/policy.json, else the built-in one)')
+    .option('--policy <FILE>', 'risk policy for --from-queue (default: <home>/risk-policy.json, else the built-in one)')
     .option('--passphrase-env <VAR>', "environment variable holding the CA key's passphrase")
     .option('--pin-env <VAR>', "environment variable holding the CA token's PIN")
     .option('--signer-passphrase-env <VAR>', "environment variable holding the bundle-signing key's passphrase (default: --passphrase-env)")

@@ -6,8 +6,9 @@ import { ColdrootError } from '../errors.js';
 import { toPem } from '../x509/asn1.js';
 import { draftToCreateInput } from './ca-ceremony.js';
 import { assertModulePath } from './console-queries.js';
+import { actionView } from './risk-views.js';
 import type { ConsoleService } from './console-service.js';
-import type { ConsoleOps } from './contract.js';
+import type { ConsoleOps, Out } from './contract.js';
 import type { Op } from './op.js';
 import type { StagingArea } from './staging-area.js';
 
@@ -98,10 +99,16 @@ export const handlers: Handlers<ConsoleOps> = {
     const key = keyStorage === 'pkcs11' ? { kind: 'pkcs11' as const, modulePath: modulePath!, tokenLabel: tokenLabel!, pin: keySecret } : { kind: 'software' as const, passphrase: keySecret };
     return svc.createBundleSigner({ caId, caSecret, key, algorithm });
   },
-  exportRenewalBundle(svc, { outDir, ...input }) {
+  async exportRenewalBundle(svc, { outDir, fromQueue, ...input }) {
+    // As `coldroot bundle export-renewal --from-queue`: the plan's instructions ride along; answered hosts' actions are marked exported.
+    const plan = fromQueue ? svc.renewalPlan() : null;
+    const actions = plan ? svc.listActions({ status: 'approved', limit: 1_000_000 }).filter((a) => plan.actionIds.includes(a.id)).map((a) => ({ id: a.id, host: a.host })) : undefined;
     const dir = outDir ?? join(svc.store.home, 'exports');
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    return svc.exportRenewalBundle({ ...input, out: join(dir, `renewal-${stamp(svc.ctx.now())}.tar`) });
+    const r = await svc.exportRenewalBundle({ ...input, out: join(dir, `renewal-${stamp(svc.ctx.now())}.tar`), ...(plan ? { instructions: plan.instructions, actions } : {}) });
+    const answered = new Set([...r.issued, ...r.rejected].map((x) => x.host));
+    for (const a of actions ?? []) if (!answered.has(a.host)) r.warnings.push(`approved action ${a.id} for ${a.host} stays approved: that host has no pending request in this bundle (its agent must ask first)`);
+    return r;
   },
 
   listAudit: (svc, filter) => svc.auditList(filter),
@@ -121,5 +128,41 @@ export const handlers: Handlers<ConsoleOps> = {
       caId, caSecret, signerSecret, devices, out: `${folder}${sep}`, bootstrapValidity, ...(thresholdDays !== undefined ? { config: { renewal: { thresholdDays } } } : {}),
     });
     return { folder, ...r };
+  },
+  riskList: (svc, q) => svc.riskPage(q),
+  riskExplain(svc, { query }) {
+    const e = svc.explainRisk(query);
+    const versions = [...new Set([e.host?.modelVersion, ...e.certificates.map((c) => c.modelVersion)].filter((v): v is number => typeof v === 'number'))];
+    // Evidence is stored JSON (unknown to TypeScript); the output schema checks its shape on the way out.
+    return { ...e, host: e.host as Out<'riskExplain'>['host'], certificates: e.certificates as Out<'riskExplain'>['certificates'], models: versions.map((v) => svc.getModel(v)) };
+  },
+  metricSeries: (svc, input) => svc.metricSeries(input),
+  modelsList: (svc) => svc.listModels(),
+  async modelsTrain(svc, input, ctx) {
+    // Training is one synchronous run: say what is under way, let the renderer's poll see it, then train.
+    ctx.progress(0, 1, `training a risk model on the last ${input.windowDays} days of imported metrics`);
+    await new Promise((r) => setImmediate(r));
+    const m = svc.trainModel(input);
+    ctx.progress(1, 1, `model v${m.id} trained`);
+    return m;
+  },
+  async riskScore(svc, input, ctx) {
+    ctx.progress(0, 1, `scoring every host and certificate over the last ${input.windowHours} hours`);
+    await new Promise((r) => setImmediate(r));
+    const r = svc.scoreRisk(input);
+    ctx.progress(1, 1, `scored ${r.series} series on ${r.hosts} hosts`);
+    return r;
+  },
+  actionsList: (svc, filter) => svc.listActions(filter).map(actionView),
+  actionDecide: (svc, { id, decision, note }) => actionView(svc.decideAction(id, decision, note)),
+  policyShow: (svc) => svc.riskPolicy(),
+  actionPlan(svc) {
+    const p = svc.renewalPlan();
+    return {
+      hosts: p.hosts,
+      investigations: p.instructions.filter((i) => i.investigation).map((i) => ({ host: i.host, until: i.investigation!.until, collectIntervalSeconds: i.investigation!.collectIntervalSeconds, logExcerpts: i.investigation!.logExcerpts })),
+      emergency: p.emergency.map((e) => ({ host: e.host, caId: e.caId, actionId: e.actionId })),
+      actionIds: p.actionIds,
+    };
   },
 };

@@ -36,6 +36,12 @@ import { listPkcs11Tokens, type TokenInfo } from '../keys/pkcs11-module.js';
 import { generateAgentPackages, type GenerateAgentPackagesInput, type GenerateAgentPackagesResult } from '../agents/agent-package.js';
 import { renewalCounters, type RenewalCounters } from '../agents/renewal-counters.js';
 import { previewAgentPackages, type AgentPackagePreview } from './agent-preview.js';
+import { explainRisk, type RiskExplanation } from '../models/risk-queries.js';
+import { scoreFleet, type ScoreFleetResult } from '../models/scoring-pipeline.js';
+import { getModel, listModels, trainModel, type ModelVersion, type TrainModelInput } from '../models/model-registry.js';
+import { decideAction, listActions, renewalPlan, type ActionFilter, type QueuedAction, type RenewalPlan } from '../policy/action-queue.js';
+import { policySha256, resolvePolicy, type RiskPolicy } from '../policy/policy-file.js';
+import { metricSeries, riskPage, type MetricSeriesView, type RiskPageQuery, type RiskPageRow } from './risk-views.js';
 
 export interface ConsoleOptions {
   home: string;
@@ -218,6 +224,57 @@ export class ConsoleService {
 
   renewalCounters(): RenewalCounters {
     return renewalCounters(this.ctx);
+  }
+
+  // Risk models and the action queue (issue 6), for the console's Risk and Queue screens.
+
+  /** The risk policy in effect: <home>/risk-policy.json when present, else the built-in defaults. */
+  riskPolicy(): { policy: RiskPolicy; source: string; sha256: string } {
+    const { policy, source } = resolvePolicy(this.store.home);
+    return { policy, source, sha256: policySha256(policy) };
+  }
+
+  trainModel(input: TrainModelInput): ModelVersion {
+    return trainModel(this.ctx, input);
+  }
+
+  listModels(): ModelVersion[] {
+    return listModels(this.ctx);
+  }
+
+  getModel(id: number): ModelVersion {
+    return getModel(this.ctx, id);
+  }
+
+  /** Scores the fleet under the effective policy (see riskPolicy). */
+  scoreRisk(input: { windowHours?: number; modelVersion?: number }): ScoreFleetResult & { policySource: string } {
+    const { policy, source } = this.riskPolicy();
+    return { ...scoreFleet(this.ctx, { ...input, policy }), policySource: source };
+  }
+
+  riskPage(q: RiskPageQuery): { total: number; rows: RiskPageRow[] } {
+    return riskPage(this.ctx, q);
+  }
+
+  explainRisk(query: string): RiskExplanation {
+    return explainRisk(this.ctx, query);
+  }
+
+  metricSeries(input: { host: string; certSha256?: string; from?: string; to?: string }): MetricSeriesView {
+    return metricSeries(this.ctx, input);
+  }
+
+  listActions(filter: ActionFilter): QueuedAction[] {
+    return listActions(this.ctx, filter);
+  }
+
+  decideAction(id: number, decision: 'approve' | 'reject', note?: string): QueuedAction {
+    return decideAction(this.ctx, id, decision, note);
+  }
+
+  /** What the approved actions ask of the next renewal bundle, under the effective policy. */
+  renewalPlan(): RenewalPlan {
+    return renewalPlan(this.ctx, this.riskPolicy().policy);
   }
 
   // The operator console's reads (issue 8); its writes are the methods above.

@@ -5,6 +5,7 @@ import { auditOps } from './ops/audit-ops.js';
 import { bundleOps, StagedFile as StagedFileSchema } from './ops/bundle-ops.js';
 import { caOps } from './ops/ca-ops.js';
 import { certificateOps } from './ops/certificate-ops.js';
+import { riskOps } from './ops/risk-ops.js';
 import { systemOps } from './ops/system-ops.js';
 
 /**
@@ -21,6 +22,7 @@ export const api = {
   ...bundleOps,
   ...auditOps,
   ...agentOps,
+  ...riskOps,
 } as const satisfies Record<string, Op>;
 
 export type ConsoleOps = typeof api;

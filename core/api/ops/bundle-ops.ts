@@ -58,6 +58,8 @@ export const RenewalExport = z.object({
   issued: z.array(z.object({ requestId: z.string(), host: z.string(), serial: z.string(), notAfter: Iso })),
   rejected: z.array(z.object({ requestId: z.string(), host: z.string(), code: z.string(), message: z.string() })),
   crls: z.array(z.string()), warnings: z.array(z.string()), sha256: z.string(), size: z.number(),
+  /** Approved risk actions this bundle carried (marked exported with it). */
+  actions: z.array(z.number()).default([]),
 });
 
 export const bundleOps = {
@@ -77,6 +79,8 @@ export const bundleOps = {
   exportRenewalBundle: op(z.strictObject({
     caId: CaId, caSecret: KeySecret, signerSecret: KeySecret, requestBundle: z.string().max(64).optional(), hosts: z.array(z.string().max(253)).max(100_000).optional(),
     outDir: z.string().min(1).max(4096).optional(), ocspValidityHours: z.number().int().min(1).max(744).optional(),
+    /** Carry the approved risk actions (the Queue screen's plan): investigation instructions, and the renewals of answered hosts. */
+    fromQueue: z.boolean().optional(),
   }), RenewalExport, 'write', 'answer pending renewal requests: issue, add chain, CRLs and OCSP, sign the renewal bundle into a folder'),
   listRenewalRequests: op(z.strictObject({ status: z.enum(['pending', 'issued', 'rejected']).optional(), limit: z.number().int().min(1).max(10_000).default(500) }),
     z.array(RenewalRequestRow), 'read', 'renewal requests received in bundles'),

@@ -3,6 +3,7 @@ import { useShallow } from 'zustand/react/shallow';
 import { Busy, ComingWith, ErrorBanner, Field, fmtBytes, fmtDate, Notice, SecretField } from '../components/common.js';
 import { useConsole } from '../store/use-console.js';
 import type { ApiError, CaHealth, Out } from '../store/types.js';
+import { ActionPlanCard, ActionQueue } from './action-queue.js';
 import { TokenPicker } from './token-picker.js';
 
 const secretOf = (ca: CaHealth | undefined, value: string) => (ca?.keyStorage === 'pkcs11' ? { pin: value } : { passphrase: value });
@@ -69,6 +70,11 @@ function ExportForm({ requestBundles }: { requestBundles: string[] }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
   const [done, setDone] = useState<Out<'exportRenewalBundle'> | null>(null);
+  const plan = useConsole((s) => s.actionPlan.value);
+  const reloadQueue = useConsole((s) => s.loadActions);
+  const reloadPlan = useConsole((s) => s.loadActionPlan);
+  const [fromQueue, setFromQueue] = useState(true);
+  const planned = plan?.actionIds.length ?? 0;
   const ca = cas.find((c) => c.id === (caId || cas[0]?.id));
   const requestBundle = bundle || requestBundles[0];
   if (!signer) return <p className="muted">Create the bundle-signing identity above first.</p>;
@@ -78,12 +84,15 @@ function ExportForm({ requestBundles }: { requestBundles: string[] }) {
       setBusy(true);
       setError(null);
       setDone(null);
-      const r = await exportRenewal({ caId: ca!.id, caSecret: secretOf(ca, caSecret), signerSecret: signer.keyUri.startsWith('pkcs11:') ? { pin: signerSecret } : { passphrase: signerSecret }, requestBundle, outDir: outDir || undefined });
+      const r = await exportRenewal({ caId: ca!.id, caSecret: secretOf(ca, caSecret), signerSecret: signer.keyUri.startsWith('pkcs11:') ? { pin: signerSecret } : { passphrase: signerSecret }, requestBundle, outDir: outDir || undefined, ...(fromQueue && planned ? { fromQueue: true } : {}) });
       setCaSecret('');
       setSignerSecret('');
       setBusy(false);
-      if (r.ok) setDone(r.value);
-      else setError(r.error);
+      if (r.ok) {
+        setDone(r.value);
+        void reloadQueue();
+        void reloadPlan();
+      } else setError(r.error);
     }}>
       {requestBundles.length === 0 && <p className="muted">No pending request to answer.</p>}
       <Field id="renew-bundle" label="Answer the requests of bundle">
@@ -97,12 +106,16 @@ function ExportForm({ requestBundles }: { requestBundles: string[] }) {
       <Field id="renew-out" label="Output folder on this machine (the USB stick; empty: exports/ in the home)">
         <input id="renew-out" value={outDir} onChange={(e) => setOutDir(e.target.value)} placeholder="/media/usb" />
       </Field>
+      {planned > 0 && (
+        <label className="choice"><input type="checkbox" checked={fromQueue} onChange={(e) => setFromQueue(e.target.checked)} /> Carry the {planned} approved risk action{planned === 1 ? '' : 's'} (investigation instructions; renewals of the hosts this bundle answers)</label>
+      )}
       <button type="submit" className="primary" disabled={busy || !ca || !requestBundle || !caSecret || !signerSecret}>Sign and export the renewal bundle</button>
       {busy && <Busy label="Issuing, signing OCSP responses and the bundle; every signature is verified before it is stored" />}
       <ErrorBanner error={error} />
       {done && (
         <div role="status" aria-label="Exported renewal bundle">
           <Notice kind="ok">Renewal bundle {done.bundleId} (sequence {done.sequence}, in reply to {done.inReplyTo}) written to <strong>{done.path}</strong>: {done.issued.length} issued, {done.rejected.length} rejected, {fmtBytes(done.size)}, SHA-256 {done.sha256.slice(0, 16)}…</Notice>
+          {done.actions.length > 0 && <p>Risk actions carried and marked exported: {done.actions.map((id) => `#${id}`).join(', ')}.</p>}
           {done.warnings.map((w) => <Notice key={w} kind="warn">{w}</Notice>)}
           <ul>{done.issued.map((i) => <li key={i.requestId}>{i.host}: serial {i.serial}, valid to {fmtDate(i.notAfter)}</li>)}{done.rejected.map((r) => <li key={r.requestId}>{r.host}: rejected, {r.code}: {r.message}</li>)}</ul>
           <p className="muted">Check it outside Coldroot: tar xf the bundle, then openssl cms -verify -binary -inform DER -in manifest.p7s -content manifest.json -CAfile root.pem -out /dev/null</p>
@@ -121,6 +134,8 @@ export function QueueScreen() {
   const bundles = [...new Set(pending.map((r) => r.bundleId))];
   return (
     <div>
+      <ActionQueue />
+      <ActionPlanCard />
       <section className="card" aria-labelledby="q-pending">
         <h2 id="q-pending">Pending renewal requests</h2>
         <ErrorBanner error={requests.error} />
@@ -140,7 +155,7 @@ export function QueueScreen() {
         <h2 id="q-export">Sign and export</h2>
         <ExportForm requestBundles={bundles} />
       </section>
-      <ComingWith issue={6} what="The action queue: approve or reject each action with its evidence, auto-approval rules, batch signing with a progress bar" />
+      <ComingWith issue={8} what="Batch signing with a progress bar" />
     </div>
   );
 }

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { Busy, ComingWith, ErrorBanner, Field, fmtBytes, Notice } from '../components/common.js';
+import { Busy, ErrorBanner, Field, fmtBytes, Notice } from '../components/common.js';
 import { useConsole } from '../store/use-console.js';
 import type { BundleLimits } from '../store/types.js';
 import { TokenPicker } from './token-picker.js';
@@ -42,6 +42,35 @@ function Limits() {
   );
 }
 
+/** The thresholds that turn scores into actions, read only, with the file they come from. */
+function RiskPolicyCard() {
+  const policy = useConsole((s) => s.riskPolicy);
+  const load = useConsole((s) => s.loadRiskPolicy);
+  useEffect(() => { void load(); }, [load]);
+  if (policy.error) return <ErrorBanner error={policy.error} />;
+  const v = policy.value;
+  if (!v) return <Busy label="Reading the risk policy" />;
+  const p = v.policy;
+  const auto = (a: string) => (p.autoApprove[a] ? 'approved by the policy' : 'waits for an operator');
+  const rows: Array<[string, string, string]> = [
+    ['Alert', `risk ≥ ${p.alert.minRisk}`, auto('alert')],
+    ['Investigation mode', `risk ≥ ${p.investigation.minRisk}: metrics every ${p.investigation.collectIntervalSeconds} s${p.investigation.logExcerpts ? ' with log excerpts' : ''} for ${p.investigation.durationHours} h`, auto('investigation')],
+    ['Forced renewal (new key)', `risk ≥ ${p.forcedRenewal.minRisk}`, auto('forced-renewal')],
+    ['Emergency certificate', `risk ≥ ${p.emergencyCertificate.minRisk}; ${p.emergencyCertificate.issuer ? `issuer ${p.emergencyCertificate.issuer.caId} (approved by ${p.emergencyCertificate.issuer.approvedBy} at ${p.emergencyCertificate.issuer.approvedAt})` : 'no issuer configured: never proposed'}`, auto('emergency-certificate')],
+    ['Predictive renewal', `degradation ≥ ${p.predictiveRenewal.minDegradation}, ${p.predictiveRenewal.leadDays} days before the predicted date`, auto('predictive-renewal')],
+  ];
+  return (
+    <>
+      <p>From <strong className="mono wrap">{v.source}</strong> (SHA-256 <span className="mono">{v.sha256.slice(0, 16)}…</span>). Every queued action records the policy it was proposed under.</p>
+      <table aria-label="Risk policy thresholds">
+        <thead><tr><th scope="col">Action</th><th scope="col">Proposed when</th><th scope="col">Approval</th></tr></thead>
+        <tbody>{rows.map(([a, when, approval]) => <tr key={a}><td>{a}</td><td>{when}</td><td>{approval}</td></tr>)}</tbody>
+      </table>
+      <p className="muted">Read only here. To change it, write risk-policy.json in the home (strictly parsed; see docs/risk.md); the next scoring run applies it.</p>
+    </>
+  );
+}
+
 export function SettingsScreen() {
   const settings = useConsole((s) => s.settings);
   const load = useConsole((s) => s.loadSettings);
@@ -66,7 +95,10 @@ export function SettingsScreen() {
         <h2 id="set-limits">Bundle limits</h2>
         <Limits />
       </section>
-      <ComingWith issue={6} what="Policy thresholds (risk and predicted degradation to actions)" />
+      <section className="card" aria-labelledby="set-policy">
+        <h2 id="set-policy">Risk policy</h2>
+        <RiskPolicyCard />
+      </section>
       <section className="card" aria-labelledby="set-profiles">
         <h2 id="set-profiles">Certificate profiles</h2>
         {settings.value && (

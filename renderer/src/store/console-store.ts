@@ -5,9 +5,10 @@ import { auditSlice, type AuditSlice } from './audit-slice.js';
 import { bundlesSlice, type BundlesSlice } from './bundles-slice.js';
 import { caSlice, type CaSlice } from './ca-slice.js';
 import { certificatesSlice, type CertificatesSlice } from './certificates-slice.js';
+import { riskSlice, type RiskSlice } from './risk-slice.js';
 import { sessionSlice, type SessionSlice } from './session-slice.js';
 
-export type ConsoleState = SessionSlice & CaSlice & CertificatesSlice & BundlesSlice & AuditSlice & AgentsSlice;
+export type ConsoleState = SessionSlice & CaSlice & CertificatesSlice & BundlesSlice & AuditSlice & AgentsSlice & RiskSlice;
 export type ConsoleStore = StoreApi<ConsoleState>;
 
 /**
@@ -23,5 +24,6 @@ export function createConsoleStore(transport: ConsoleTransport): ConsoleStore {
     ...bundlesSlice(transport)(...a),
     ...auditSlice(transport)(...a),
     ...agentsSlice(transport)(...a),
+    ...riskSlice(transport)(...a),
   }));
 }

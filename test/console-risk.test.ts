@@ -1,0 +1,167 @@
+// The Risk and Queue screens in a real browser (Debian's Chromium through Playwright) against
+// `coldroot serve` on a home holding a simulated fleet's imported metrics bundles, where a deploy
+// breaks some hosts' chains (core/bundles/simulation/risk-fleet.ts): train a model and score the
+// fleet from the screen, find the broken hosts on top, open one's evidence and its chart with the
+// anomalous hours marked, approve one action and reject another (a rejection without a note is
+// refused), see their status and the audit entries, read the policy in Settings; axe-core on each.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, Page } from '@playwright/test';
+import { simulateRiskFleet } from '../core/bundles/simulation/risk-fleet.js';
+import { chromiumAvailable, ensureRendererBuilt, launchChromium, screenshot, seriousA11yViolations, serveConsole, type ServedConsole } from './console/console-harness.js';
+
+const availability = chromiumAvailable();
+const skip = availability.ok ? false : availability.reason;
+if (skip) process.stdout.write(`# console Risk tests skipped: ${skip}\n`);
+
+describe('Risk and Queue screens in Chromium: scores, evidence, decisions', { skip, timeout: 120_000 }, () => {
+  let dir: string;
+  let served: ServedConsole;
+  let browser: Browser;
+  let page: Page;
+  let broken: string[];
+  let healthy: string[];
+
+  const nav = (name: string) => page.getByRole('navigation', { name: 'Console sections' }).getByRole('button', { name, exact: true }).click();
+  const heading = (name: string) => page.getByRole('heading', { name, level: 1 }).waitFor();
+  const call = <T = unknown>(op: string, body: unknown) => page.evaluate(async ([origin, name, input]) => {
+    const res = await fetch(`${origin}/api/${name}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(input) });
+    return (await res.json()) as { ok: boolean; value?: unknown; error?: { code: string; message: string } };
+  }, [served.origin, op, body] as const) as Promise<{ ok: boolean; value?: T; error?: { code: string; message: string } }>;
+  async function capture(name: string): Promise<void> {
+    await screenshot(page, name);
+    assert.deepEqual(await seriousA11yViolations(page), [], `${name}: serious or critical accessibility violations`);
+  }
+
+  before(async () => {
+    ensureRendererBuilt();
+    dir = mkdtempSync(join(tmpdir(), 'coldroot-console-risk-'));
+    const { fleet, labels } = await simulateRiskFleet({ out: join(dir, 'fleet'), hosts: 5, days: 35, seed: 11, scenario: 'misconfiguration', incidentDay: 34, incidentHour: 6 });
+    broken = [...labels].filter(([, l]) => l).map(([h]) => h).sort();
+    healthy = [...labels].filter(([, l]) => !l).map(([h]) => h).sort();
+    assert.ok(broken.length >= 2 && healthy.length >= 1);
+    served = await serveConsole(fleet.home);
+    browser = await launchChromium();
+    page = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
+    page.setDefaultTimeout(20_000);
+    await page.goto(served.url);
+    await heading('Overview');
+  });
+
+  after(async () => {
+    await browser?.close();
+    await served?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('train and score from the screen; the broken hosts lead the table; their evidence and chart', async () => {
+    await nav('Risk');
+    await heading('Risk');
+    await page.getByText('No model trained yet').waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Score now' }).isDisabled(), true, 'nothing to score with before a model exists');
+    await capture('risk-01-empty');
+
+    await page.getByRole('button', { name: 'Train a new model' }).click();
+    await page.getByText(/^Model v1 trained on 2026-01-12 to 2026-02-09 \(5 series\)$/).waitFor();
+    const versions = await page.getByRole('table', { name: 'Model versions' }).innerText();
+    assert.match(versions, /v1 \(newest, used to score\)[\s\S]*by playwright[\s\S]*100 trees × 256 rows, seed 1/);
+
+    await page.getByRole('button', { name: 'Score now' }).click();
+    await page.getByText(/^Scored 5 series on 5 hosts with model v1: \d+ actions queued \(\d+ auto-approved\)/).waitFor();
+    const table = page.getByRole('table', { name: 'Risk scores' });
+    await table.waitFor();
+    const rows = table.locator('tbody tr');
+    assert.equal(await rows.count(), 5);
+    const leading = await Promise.all(Array.from({ length: broken.length }, (_, i) => rows.nth(i).locator('td').first().innerText()));
+    assert.deepEqual(leading.map((t) => t.split('\n')[0]).sort(), broken);
+    const first = await rows.first().innerText();
+    assert.match(first, /critical/);
+    assert.match(first, /2026-02-08 23:00Z \(18 h\)/, 'last anomaly and anomalous hours');
+    assert.match(await rows.last().innerText(), /low\s+none/);
+    await capture('risk-02-scored');
+
+    // Only critical ones, then back.
+    await page.getByLabel('Level').selectOption('critical');
+    await page.getByText(`1–${broken.length} of ${broken.length}`).waitFor();
+    await page.getByLabel('Level').selectOption('');
+    await page.getByText('1–5 of 5').waitFor();
+
+    const host = leading[0].split('\n')[0];
+    await page.getByRole('button', { name: new RegExp(`^Evidence for ${host.replace(/\./g, '\\.')} serial `) }).click();
+    await page.getByRole('heading', { name: new RegExp(`^Evidence: ${host.replace(/\./g, '\\.')}`) }).waitFor();
+    const features = await page.getByRole('table', { name: 'Features behind the score' }).innerText();
+    assert.match(features, /(cert_failure_pct|failure_pct|validation_errors)[\s\S]*2026-02-08 06:00Z/);
+    const risk = await page.getByRole('table', { name: new RegExp(`^Risk of ${host.replace(/\./g, '\\.')}`) }).innerText();
+    assert.match(risk, /18 of 24, since 2026-02-08 06:00Z/);
+    assert.match(risk, /Model\s+v1, trained .* by playwright on 2026-01-12 to 2026-02-09/);
+    await page.getByRole('list', { name: 'Open actions' }).getByText(/forced-renewal \(pending\)/).waitFor();
+
+    const chart = page.getByRole('img', { name: /^Failed handshakes \(%\) per hour from 2026-02-02 00:00Z to 2026-02-09 00:00Z: 168 hours/ });
+    await chart.waitFor();
+    assert.match((await chart.getAttribute('aria-label'))!, /18 anomalous hours marked by model v1\.$/);
+    const markers = await chart.locator('circle[data-anomaly]').evaluateAll((cs) => cs.map((c) => c.getAttribute('data-anomaly')));
+    assert.equal(markers.length, 18);
+    assert.equal(markers[0], '2026-02-08T06:00:00.000Z');
+    await page.getByLabel('Metric', { exact: true }).selectOption('handshakes');
+    await page.getByRole('img', { name: /^Handshakes \(per hour\) per hour/ }).waitFor();
+    await page.getByText('Show the data as a table').click();
+    const data = page.getByRole('table', { name: 'Hourly metrics and anomalies' });
+    assert.equal(await data.locator('tbody tr').count(), 168);
+    assert.match(await data.locator('tbody tr', { hasText: '2026-02-08 06:00Z' }).innerText(), /statistical \((cert_failure_pct|failure_pct), z [\d.]+\)/);
+    assert.equal(await data.locator('tbody tr', { hasText: '2026-02-07 06:00Z' }).locator('td').last().innerText(), '', 'a calm hour has no marker');
+    await capture('risk-03-evidence');
+  });
+
+  test('queue: a rejection needs a note; approve one, reject another; statuses, plan and audit follow', async () => {
+    await nav('Queue');
+    await heading('Queue');
+    const queue = page.getByRole('table', { name: 'Queued actions' });
+    await queue.waitFor();
+    const listed = await call<Array<{ id: number; action: string; host: string }>>('actionsList', {});
+    const forced = listed.value!.find((a) => a.action === 'forced-renewal' && a.host === broken[0])!;
+    const investigation = listed.value!.find((a) => a.action === 'investigation' && a.host === broken[1])!;
+    assert.ok(forced && investigation, JSON.stringify(listed));
+    const forcedRow = queue.getByRole('row', { name: `Action ${forced.id}` });
+    assert.match(await forcedRow.innerText(), /forced-renewal[\s\S]*critical[\s\S]*since 2026-02-08 06:00Z[\s\S]*v1[\s\S]*pending/);
+    await capture('queue-01-pending');
+
+    const invRow = queue.getByRole('row', { name: `Action ${investigation.id}` });
+    await invRow.getByRole('button', { name: /^Reject action / }).click();
+    assert.match(await invRow.getByRole('alert').innerText(), /QUEUE_NOTE_REQUIRED[\s\S]*needs a note saying why/);
+    await invRow.getByLabel('Note (required to reject)').fill('cause known: the 06:00 deploy, rolled back');
+    await invRow.getByRole('button', { name: /^Reject action / }).click();
+    await invRow.waitFor({ state: 'detached' });
+
+    await forcedRow.getByLabel('Note (required to reject)').fill('renew: chain broken since the deploy');
+    await forcedRow.getByRole('button', { name: /^Approve action / }).click();
+    await forcedRow.waitFor({ state: 'detached' });
+    await page.getByRole('list', { name: 'Renewal plan' }).getByText(`Renew ${broken[0]} with a new key`).waitFor();
+
+    await page.getByLabel('Show actions').selectOption('all');
+    const all = page.getByRole('table', { name: 'Queued actions' });
+    assert.match(await all.getByRole('row', { name: `Action ${forced.id}` }).innerText(), /approved[\s\S]*playwright, .*: renew: chain broken since the deploy/);
+    assert.match(await all.getByRole('row', { name: `Action ${investigation.id}` }).innerText(), /rejected[\s\S]*playwright, .*: cause known/);
+    await capture('queue-02-decided');
+
+    const audit = await call<{ entries: Array<{ actor: string; details: { id: number; modelVersion: number; note: string } }> }>('listAudit', { action: 'risk.action.reject' });
+    assert.equal(audit.value!.entries.length, 1);
+    assert.equal(audit.value!.entries[0].actor, 'playwright');
+    assert.deepEqual([audit.value!.entries[0].details.id, audit.value!.entries[0].details.modelVersion], [investigation.id, 1]);
+    assert.ok(!served.stderr.join('').includes('failed'), `the host reported no fault: ${served.stderr.join('')}`);
+  });
+
+  test('settings show the risk policy in effect and where it comes from', async () => {
+    await nav('Settings');
+    await heading('Settings');
+    const policy = page.getByRole('table', { name: 'Risk policy thresholds' });
+    await policy.waitFor();
+    const text = await policy.innerText();
+    assert.match(text, /Forced renewal \(new key\)\s+risk ≥ 85\s+waits for an operator/);
+    assert.match(text, /Alert\s+risk ≥ 40\s+approved by the policy/);
+    await page.getByText('From built-in defaults').waitFor();
+    await capture('settings-risk-policy');
+  });
+});
