@@ -1,7 +1,11 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { writeNewFile } from '../../core/api/console-service.js';
+import { ColdrootError } from '../../core/errors.js';
+import { issueEmergencyCertificate } from '../../core/policy/emergency-certificate.js';
 import { decideAction, listActions, renewalPlan, type ActionStatus, type QueuedAction } from '../../core/policy/action-queue.js';
 import { resolvePolicy } from '../../core/policy/policy-file.js';
-import { globals, withConsole } from '../console-session.js';
+import { caKeySecret, globals, withConsole } from '../console-session.js';
 import { emit } from '../output.js';
 
 function actionText(a: QueuedAction): string {
@@ -34,6 +38,26 @@ export function queueCommand(): Command {
       const plan = await withConsole(cmd, (svc) => renewalPlan(svc.ctx, resolvePolicy(svc.ctx.store.home, o.policy).policy), { readonly: true });
       emit(globals(cmd), plan, () => [`renew: ${plan.hosts.join(', ') || '(none)'}`, ...plan.instructions.map((i) => `investigate ${i.host} until ${i.investigation!.until} every ${i.investigation!.collectIntervalSeconds} s`),
         ...plan.emergency.map((e) => `emergency certificate for ${e.host} from CA ${e.caId}`)].join('\n'));
+    });
+  queue.command('emergency').description('carry out an approved emergency-certificate action: a short-lived certificate (emergency profile) from the policy\'s issuer')
+    .argument('<ID>', 'action id from coldroot queue list --status approved')
+    .requiredOption('--out <FILE>', 'certificate file to write (PEM, never overwritten)')
+    .option('--csr <FILE>', "the host's CSR (default: its newest pending renewal request)")
+    .option('--validity <DURATION>', "e.g. '12h' (default: the emergency profile's 24h; at most 7d)")
+    .option('--policy <FILE>', 'risk policy JSON (default: <home>/risk-policy.json, else built-in defaults)')
+    .option('--passphrase-env <VAR>', "environment variable holding the issuer key's passphrase")
+    .option('--pin-env <VAR>', "environment variable holding the issuer token's PIN")
+    .action(async (v: string, o: { out: string; csr?: string; validity?: string; policy?: string; passphraseEnv?: string; pinEnv?: string }, cmd: Command) => {
+      if (existsSync(o.out)) throw new ColdrootError('OUTPUT_EXISTS', `Output file ${o.out} already exists`, 'Choose a new file name; Coldroot never overwrites its outputs');
+      const csr = o.csr ? readFileSync(o.csr) : undefined;
+      const r = await withConsole(cmd, async (svc) => {
+        const policy = resolvePolicy(svc.ctx.store.home, o.policy).policy;
+        const issuer = policy.emergencyCertificate.issuer;
+        const caSecret = issuer ? await caKeySecret(svc, issuer.caId, o) : { passphrase: '' };
+        return issueEmergencyCertificate(svc.ctx, { actionId: id(v), caSecret, policy, csr, validity: o.validity });
+      });
+      writeNewFile(o.out, r.certificatePem);
+      emit(globals(cmd), { ...r, path: o.out }, () => `Emergency certificate for ${r.host} (serial ${r.serial} of ${r.caId}, CSR from ${r.csrSource}) valid until ${r.notAfter}, written to ${o.out}`);
     });
   return queue;
 }

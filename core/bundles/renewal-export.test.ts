@@ -8,6 +8,7 @@ import { RENEWAL_REQUEST_FILE, RENEWAL_REQUEST_SCHEMA_V1 } from './payloads/rene
 import { derivedKey } from './simulation/fleet-simulator.js';
 import { listActions, renewalPlan } from '../policy/action-queue.js';
 import { DEFAULT_POLICY } from '../policy/policy-file.js';
+import { insertApprovedAction } from '../policy/testing/approved-action.js';
 import { makeBundleTestKit, TEST_PASSPHRASE, writeTestBundle, type BundleTestKit, type TestDevice } from './testing/bundle-test-kit.js';
 
 let kit: BundleTestKit;
@@ -42,15 +43,7 @@ test('a request whose proving certificate was revoked after its import is answer
   assert.deepEqual(statuses, [['r1', 'issued', null], ['r2', 'rejected', 'PROOF_REVOKED']]);
 });
 
-/** An approved action as the risk pipeline leaves it (model version, score and decision rows). */
-function approvedAction(action: 'investigation' | 'forced-renewal', host: string): number {
-  const db = kit.svc.store.db;
-  const t = kit.clock.now.toISOString();
-  const model = db.prepare("INSERT INTO model_versions (kind, created_at, created_by, window_start, window_end, params, data_sha256, evaluation, model) VALUES ('risk-detector/v1', ?, 'test', ?, ?, '{}', ?, '{}', x'00')").run(t, t, t, '0'.repeat(64)).lastInsertRowid;
-  const score = db.prepare("INSERT INTO risk_scores (model_version, subject, host, computed_at, window_start, window_end, risk_score, level, anomaly_windows, degradation_score, evidence) VALUES (?, 'host', ?, ?, ?, ?, 91, 'critical', 3, 0, '{}')").run(model, host, t, t, t).lastInsertRowid;
-  return Number(db.prepare("INSERT INTO risk_actions (action, host, score_id, model_version, policy_sha256, reason, evidence, created_at, status, decided_at, decided_by) VALUES (?, ?, ?, ?, ?, 'validation failures since the deploy', '{}', ?, 'approved', ?, 'tester')")
-    .run(action, host, score, model, '0'.repeat(64), t, t).lastInsertRowid);
-}
+const approvedAction = (action: 'investigation' | 'forced-renewal', host: string) => insertApprovedAction(kit.svc.ctx, action, host);
 
 async function requestFrom(d: TestDevice, sequence: number): Promise<void> {
   const key = new SoftwareSigner(derivedKey(9, `queue/${d.name}/${sequence}`), 'ecdsa-p256', 'software:queue');
