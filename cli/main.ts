@@ -12,6 +12,7 @@ import { verifyCommand } from './commands/verify-command.js';
 import { modelsCommand } from './commands/models-commands.js';
 import { queueCommand } from './commands/queue-commands.js';
 import { riskCommand } from './commands/risk-commands.js';
+import { rolloutCommand } from './commands/rollout-commands.js';
 import { statusCommand } from './commands/status-commands.js';
 import { reportError } from './output.js';
 
@@ -23,7 +24,7 @@ const program = new Command('coldroot')
   .showHelpAfterError()
   .exitOverride();
 
-for (const c of [initCommand(), caCommand(), ...issuanceCommands(), verifyCommand(), auditCommand(), demoCommand(), bundleCommand(), serveCommand(), riskCommand(), queueCommand(), modelsCommand(), statusCommand(), agentCommand(), tpmCommand()]) program.addCommand(c);
+for (const c of [initCommand(), caCommand(), ...issuanceCommands(), verifyCommand(), auditCommand(), demoCommand(), bundleCommand(), serveCommand(), riskCommand(), queueCommand(), modelsCommand(), statusCommand(), agentCommand(), tpmCommand(), rolloutCommand()]) program.addCommand(c);
 
 function exitOverrideAll(cmd: Command): void {
   cmd.exitOverride();

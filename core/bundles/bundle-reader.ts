@@ -15,6 +15,7 @@ import { metricsFormatOf } from './payloads/metrics-reader.js';
 import type { MetricRow } from './payloads/metrics-validate.js';
 import { checkRenewalRequests, RenewalRequestFileSchema, type CheckedRenewalRequest } from './payloads/renewal-request.js';
 import { checkRenewalFiles, RenewalIndexSchema, RolloutPlanSchema, type RenewalIndex, type RolloutPlan } from './payloads/renewal.js';
+import { RolloutProgressFileSchema, type RolloutProgressFile } from '../policy/canary/rollout-progress.js';
 import { RiskReportFileSchema, type RiskReport } from './payloads/risk-report.js';
 
 /** The producer as its certificate (the one whose key signed manifest.p7s) describes it. */
@@ -50,6 +51,8 @@ export interface PayloadSink {
   riskReports?(reports: RiskReport[]): void;
   renewalRequests?(requests: CheckedRenewalRequest[]): void;
   renewal?(index: RenewalIndex, rollout: RolloutPlan | null, files: ReadonlyMap<string, Uint8Array>): void;
+  /** A metrics bundle's rollout.json (coldroot.rollout-progress.v1): the agent's canary rollouts. */
+  rolloutProgress?(progress: RolloutProgressFile): void;
 }
 
 /** process: parse and hand on the payload; hash-only: check sizes and hashes, nothing else (a known bundle). */
@@ -238,6 +241,11 @@ async function readPayload(tar: TarReader, f: ManifestFile, kind: PayloadKind | 
   switch (kind) {
     case 'log-excerpts':
       return readLogExcerpts(f.name, bytes, (e) => hooks.sink.logExcerpt?.(e));
+    case 'rollout-progress': {
+      const progress = parseJsonPayload(f.name, bytes, RolloutProgressFileSchema);
+      hooks.sink.rolloutProgress?.(progress);
+      return progress.rollouts.length;
+    }
     case 'package-config':
       parseJsonPayload(f.name, bytes, AgentPackageConfigFileSchema);
       return 0;

@@ -7,9 +7,10 @@ import { METRICS_SCHEMA_V1 } from './payloads/metrics-schema.js';
 import { RENEWAL_REQUEST_FILE, RENEWAL_REQUEST_SCHEMA_V1 } from './payloads/renewal-request.js';
 import { CHAIN_FILE, RENEWAL_FILE, RENEWAL_SCHEMA_V1, ROLLOUT_FILE, ROLLOUT_SCHEMA_V1 } from './payloads/renewal.js';
 import { RISK_REPORT_FILE, RISK_REPORT_SCHEMA_V1 } from './payloads/risk-report.js';
+import { ROLLOUT_PROGRESS_FILE, ROLLOUT_PROGRESS_SCHEMA_V1 } from '../policy/canary/rollout-progress.js';
 
 /** How the reader handles one payload file. */
-export type PayloadKind = 'metrics' | 'log-excerpts' | 'risk-report' | 'renewal-request' | 'renewal-index' | 'rollout' | 'renewal-part' | 'package-file' | 'package-config';
+export type PayloadKind = 'metrics' | 'log-excerpts' | 'risk-report' | 'renewal-request' | 'renewal-index' | 'rollout' | 'renewal-part' | 'package-file' | 'package-config' | 'rollout-progress';
 
 const RENEWAL_PART = /^(?:certs\/[A-Za-z0-9][A-Za-z0-9._-]{0,63}\.pem|ocsp\/[A-Za-z0-9][A-Za-z0-9._-]{0,63}\.der|crls\/[A-Za-z0-9][A-Za-z0-9._-]{0,63}\.crl)$/;
 
@@ -30,9 +31,12 @@ export function planPayload(m: Manifest): PayloadKind[] {
   switch (m.type) {
     case 'metrics': {
       // Besides its metric files, a metrics bundle may carry one file of log excerpts (an agent in investigation mode; names are unique in a manifest).
+      // …and one rollout.json (coldroot.rollout-progress.v1) when the agent runs a canary rollout.
+      if (m.files.every((f) => f.name === LOG_EXCERPTS_FILE || f.name === ROLLOUT_PROGRESS_FILE) && m.files.some((f) => f.name === ROLLOUT_PROGRESS_FILE)) reject('BUNDLE_MANIFEST_INVALID', `manifest.json: a metrics bundle with ${ROLLOUT_PROGRESS_FILE} also holds a metrics file`);
       if (m.files.every((f) => f.name === LOG_EXCERPTS_FILE)) reject('BUNDLE_MANIFEST_INVALID', `manifest.json: a metrics bundle with ${LOG_EXCERPTS_FILE} also holds a metrics file`);
       return m.files.map((f) => {
         if (f.name === LOG_EXCERPTS_FILE) return expectSchema(f, LOG_EXCERPTS_SCHEMA_V1), 'log-excerpts';
+        if (f.name === ROLLOUT_PROGRESS_FILE) return expectSchema(f, ROLLOUT_PROGRESS_SCHEMA_V1), 'rollout-progress';
         if (!METRICS_FILE.test(f.name)) reject('BUNDLE_MANIFEST_INVALID', `manifest.json: '${f.name}' is not a metrics file (metrics.ndjson.gz, metrics.csv.gz or metrics-N.…) or ${LOG_EXCERPTS_FILE}`);
         expectSchema(f, METRICS_SCHEMA_V1);
         return 'metrics';

@@ -7,3 +7,4 @@ export { type Finding, type CanaryMetric } from './metric-comparison.js';
 export { fixedStepPolicy, adaptiveStepPolicy, stepPolicyFor, onGrid, type StepPolicy, type StepInput, type StepResult } from './step-policy.js';
 export { handshakeMetricFields, type HandshakeMetricFields } from './canary-metrics.js';
 export { simulateRollout, DEFAULT_SIMULATION, type Population, type Strategy, type SimulationOptions, type SimulationResult } from './rollout-simulation.js';
+export { ROLLOUT_PROGRESS_SCHEMA_V1, ROLLOUT_PROGRESS_FILE, RolloutProgressFileSchema, RolloutReportSchema, type RolloutProgressFile, type RolloutReport, type RolloutState } from './rollout-progress.js';

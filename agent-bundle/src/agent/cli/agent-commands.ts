@@ -25,12 +25,21 @@ export function agentProgram(): Command {
       const { loop } = await openAgent(g);
       if (g.once) {
         await loop.prepare();
-        const r = await loop.tick(clockOf(g));
-        if (r.clockSkew) process.exitCode = 1;
+        try {
+          const r = await loop.tick(clockOf(g));
+          if (r.clockSkew) process.exitCode = 1;
+        } finally {
+          // A canary front started by the tick would keep the process alive; the next run resumes it from disk.
+          await loop.close();
+        }
         return;
       }
       if (g.now) throw new ColdrootError('AGENT_NOW_WITH_RUN', '--now only works with run --once', 'Drop --now, or add --once');
-      await runAgent(loop, { collect: (now) => collectRound(loop, now) });
+      try {
+        await runAgent(loop, { collect: (now) => collectRound(loop, now) });
+      } finally {
+        await loop.close();
+      }
     });
 
   program.command('status')

@@ -1,7 +1,9 @@
 import { HOST, type CountMap, type MetricSample } from '../../../../core/bundles/payloads/metrics-fields.js';
 import { MAX_LOG_EXCERPT_CHARS, type LogExcerpt } from '../../../../core/bundles/payloads/log-excerpts.js';
 import type { RiskReport } from '../../../../core/bundles/payloads/risk-report.js';
+import type { HandshakeMetricFields } from '../../../../core/policy/canary/canary-metrics.js';
 import { ColdrootError } from '../../../../core/errors.js';
+import { runningCanary } from '../canary/agent-canary.js';
 import type { StateLayout } from '../state/state-layout.js';
 import { countClients } from './client-ips.js';
 import type { CollectConfig } from './collect-config.js';
@@ -13,7 +15,9 @@ import { tailLog, type TailResult } from './log-tail.js';
 import { readProcSnapshot, systemFigures, type ProcSnapshot } from './proc-stats.js';
 import { probeTls, type ProbeResult } from './tls-probe.js';
 
-export { writeMetricsBundle, type MetricsBundleInput, type OutboxBundleInput, type WrittenMetricsBundle } from './metrics-bundle.js';
+export { type MetricsBundleInput, type OutboxBundleInput, type WrittenMetricsBundle } from './metrics-bundle.js';
+// The metrics bundle with the canary rollout's progress (rollout.json) when there is one.
+export { writeMetricsBundle, rolloutProgressFor } from '../canary/rollout-metrics-bundle.js';
 export { writeRiskReportBundle } from './risk-report-bundle.js';
 export type { LogExcerpt };
 
@@ -33,6 +37,12 @@ export interface CollectOnceInput {
   certificateSha256: string;
   now: Date;
   investigation?: InvestigationRequest;
+  /**
+   * Per-certificate handshakes from a canary TLS front (default: the front running for this state
+   * folder in this process). Each certificate gets its own sample with the front's handshake
+   * figures; the host-level fields repeat in each.
+   */
+  canary?: { handshakeSamples(fromMs: number): Array<{ certificateSha256: string; fields: HandshakeMetricFields }> } | null;
 }
 
 export interface LogReadSummary {
@@ -44,7 +54,7 @@ export interface LogReadSummary {
 }
 
 export interface CollectOnceResult {
-  /** One sample for the window (host, certificate) since the last collection. */
+  /** One sample for the window (host, certificate) since the last collection; with a canary front, one per certificate. */
   samples: MetricSample[];
   /** Log lines that reported a certificate error or a new client, in investigation mode with logExcerpts only. */
   excerpts: LogExcerpt[];
@@ -143,6 +153,16 @@ export async function collectOnce(input: CollectOnceInput): Promise<CollectOnceR
     cert_validation_errors: certErrors,
   };
 
+  const samples: MetricSample[] = [sample];
+  const canary = input.canary === undefined ? runningCanary(layout.root) : input.canary;
+  if (canary) {
+    for (const arm of canary.handshakeSamples(windowStartMs)) {
+      const s: MetricSample = { ...sample, cert: arm.certificateSha256, ...arm.fields };
+      if (arm.certificateSha256 === certificateSha256) samples[0] = s;
+      else samples.push(s);
+    }
+  }
+
   let riskReport: RiskReport | null = null;
   if (config.localRiskReport) riskReport = scoreLocally((state.riskHistory ??= []), sample, now);
   else delete state.riskHistory;
@@ -151,7 +171,7 @@ export async function collectOnce(input: CollectOnceInput): Promise<CollectOnceR
   if (proc) state.proc = proc;
   await saveCollectState(layout, state);
   return {
-    samples: [sample], excerpts, excerptsDropped, probes, logs,
+    samples, excerpts, excerptsDropped, probes, logs,
     windowStart: new Date(windowStartMs), intervalSeconds, investigating, newClientNetworks: clients.freshNets,
     nextCollectAt: new Date(nowMs + cadence * 1000), riskReport,
   };

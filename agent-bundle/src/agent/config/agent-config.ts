@@ -78,6 +78,15 @@ export const AgentConfigSchema = z.strictObject({
     textfile: z.boolean().default(true),
     listen: LoopbackListen.optional(),
   }).default({ textfile: true }),
+  /**
+   * The canary TLS front (docs/canary-rollout.md): with it, a renewal bundle's canary plan is run
+   * by the front at `listen`, terminating TLS for `upstream`; without it, the plan is applied at once.
+   */
+  canary: z.strictObject({
+    listen: z.string().regex(/^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'ADDR:PORT such as 0.0.0.0:443'),
+    upstream: z.string().regex(/^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'HOST:PORT of the plaintext service, such as 127.0.0.1:8080'),
+    successOn: z.enum(['client-data', 'handshake']).default('client-data'),
+  }).optional(),
   tpm: z.strictObject({
     enabled: z.boolean().default(false),
     /** tpm2-tools TCTI, e.g. device:/dev/tpmrm0 or swtpm:host=127.0.0.1,port=2321. */

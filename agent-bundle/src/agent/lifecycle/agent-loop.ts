@@ -2,9 +2,10 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { ColdrootError, isColdrootError } from '../../../../core/errors.js';
 import { readCertificates } from '../../../../core/x509/certificate-info.js';
 import type { AgentConfig } from '../config/agent-config.js';
+import { AgentCanary, type CanaryTickResult } from '../canary/agent-canary.js';
 import { createAgentLogger } from '../observability/agent-logger.js';
 import { renderMetrics, writePromFile, type MetricsSnapshot } from '../observability/prometheus-metrics.js';
-import { applyRenewalBundle, resumeRotation, type ApplyOutcome } from '../rotation/apply-renewal.js';
+import { applyRenewalBundle, resumeRotation, type ApplyOptions, type ApplyOutcome } from '../rotation/apply-renewal.js';
 import { GenerationStore, type ActiveMaterial } from '../rotation/generation-store.js';
 import type { AgentLog } from '../state/agent-event.js';
 import type { DurableFs } from '../state/atomic-file.js';
@@ -29,6 +30,11 @@ export interface AgentLoopOptions {
   /** Jitter source (default Math.random). */
   random?: () => number;
   fs?: DurableFs;
+  /**
+   * How a canary rollout's controller is clocked: 'timer' (default) evaluates on real time between
+   * ticks; 'tick' only at tick(now), with its `now` (tests drive the rollout with their own clock).
+   */
+  canaryCadence?: 'timer' | 'tick';
 }
 
 export interface TickResult {
@@ -39,6 +45,8 @@ export interface TickResult {
   /** A request made or re-sent during this tick. */
   request: { requestId: string; sent: boolean; proofKind: string } | null;
   renewal: RenewalState;
+  /** The canary rollout the TLS front runs, when one is running or ended this tick. */
+  canary?: CanaryTickResult;
 }
 
 /** The kernel's TPM resource manager, where config.tpm.tcti is not given. */
@@ -78,6 +86,7 @@ export class AgentLoop {
     this.log = opts.log ?? createAgentLogger(this.layout);
     this.#random = opts.random ?? Math.random;
     this.#fs = opts.fs;
+    this.#canaryTick = opts.canaryCadence === 'tick';
   }
 
   async trustAnchors(): Promise<Uint8Array[]> {
@@ -97,7 +106,7 @@ export class AgentLoop {
   }
 
   async #rotationOptions(now: Date) {
-    return { layout: this.layout, host: this.config.host, now, trustAnchors: await this.trustAnchors(), services: this.config.services, log: this.log, fs: this.#fs };
+    return { layout: this.layout, host: this.config.host, now, trustAnchors: await this.trustAnchors(), services: this.config.services, log: this.log, fs: this.#fs, canaryFront: !!this.config.canary };
   }
 
   /** Installs (or refuses) one renewal bundle and updates the lifecycle state accordingly. */
@@ -131,6 +140,55 @@ export class AgentLoop {
     state.counters.failures++;
     state.renewal = recordFailure(dropRequest ? { ...state.renewal, pendingRequestId: null, requestedAt: null, sent: false, bundleFile: null } : state.renewal, this.config.retry, now, error, this.#random);
     this.log({ event: 'renewal-failed', level: 'warn', code: error.code, message: error.message, failures: state.renewal.failures, status: state.renewal.status, nextAttemptAt: state.renewal.nextAttemptAt });
+  }
+
+  #canary: AgentCanary | null = null;
+  #canaryNow = 0;
+  /** Real time on a timer when running; the ticks' own clock when the caller drives time (tests, run --once). */
+  readonly #canaryTick: boolean;
+  get #canaryClock(): () => number {
+    return this.#canaryTick ? () => this.#canaryNow : Date.now;
+  }
+  get #canaryCadence(): 'manual' | 'timer' {
+    return this.#canaryTick ? 'manual' : 'timer';
+  }
+
+  /** The running canary rollout (its TLS front), started on the first tick that finds one in canary-state.json. */
+  get canary(): AgentCanary | null {
+    return this.#canary;
+  }
+
+  async #driveCanary(rotation: Omit<ApplyOptions, 'crashAfter'>, state: AgentState, now: Date): Promise<CanaryTickResult | null> {
+    if (!this.config.canary) return null;
+    this.#canaryNow = now.getTime();
+    if (!this.#canary) {
+      try {
+        this.#canary = await AgentCanary.resume({
+          rotation, front: this.config.canary, clock: this.#canaryClock, cadence: this.#canaryCadence,
+          rotationAt: (at) => this.#rotationOptions(at),
+          onFinished: async (outcome, at) => {
+            const own = await readAgentState(this.layout);
+            this.#recordOutcome(own, outcome, at);
+            await this.#save(own, at);
+          },
+          onEvent: (e) => this.log({ level: e.event === 'canary-failed-safe' ? 'error' : 'info', ...e }),
+        });
+      } catch (e) {
+        // No front (port taken…): nothing serves the new certificate, the old one stays active; next tick retries.
+        this.log({ event: 'canary-front-failed', level: 'error', ...errorOf(e) });
+        return null;
+      }
+      if (!this.#canary) return null;
+    }
+    const r = await this.#canary.tick(rotation);
+    if (r.finished) this.#recordOutcome(state, r.finished, now);
+    return r;
+  }
+
+  /** Stops the canary front (the process is going away). */
+  async close(): Promise<void> {
+    await this.#canary?.close();
+    this.#canary = null;
   }
 
   async tick(now: Date): Promise<TickResult> {
@@ -174,7 +232,9 @@ export class AgentLoop {
         this.log({ event: 'renewal-bundle-error', level: 'error', file, ...errorOf(e) });
       }
     }
-    if (result.applied.length) active = await new GenerationStore(this.layout).active();
+    const canary = await this.#driveCanary(rotation, state, now);
+    if (canary) result.canary = canary;
+    if (result.applied.length || canary?.finished) active = await new GenerationStore(this.layout).active();
 
     const watch = watchCertificate(validityOf(active), now, this.config.renewal.thresholdDays);
     result.certificate = watch;

@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isColdrootError } from '../../../../core/errors.js';
@@ -12,6 +13,7 @@ import { crashStep, recordStep } from './rotation-journal.js';
 import { materialFromBundle, readStagedMaterial } from './staged-material.js';
 import { validateMaterial } from './validate-material.js';
 import { verifyRenewalBundle } from './verify-renewal-bundle.js';
+import { canaryInProgress, parkForCanary, recordAllAtOnce } from '../canary/park-canary.js';
 
 export type { AgentEvent } from '../state/agent-event.js';
 export type { RotationStep } from '../state/rotation-state.js';
@@ -57,6 +59,8 @@ export async function applyRenewalBundle(file: string, opts: ApplyOptions): Prom
   const state = await updateRotationState(layout, (s) => { s.newestBundleCreatedAt = laterIso(s.newestBundleCreatedAt, createdAt); }, fs);
   const seen = state.applied.find((a) => a.bundleId === bundleId);
   if (seen) return { status: 'duplicate', generation: seen.generation };
+  const running = await canaryInProgress(c);
+  if (running) return { status: 'failed', code: 'CANARY_IN_PROGRESS', message: `Canary rollout ${running.plan.id} of ${running.newGeneration} is still running; bundle ${bundleId} waits until it ends` };
 
   const mine = v.index.issued.filter((i) => i.host === host);
   if (!mine.length) {
@@ -112,9 +116,18 @@ export async function applyRenewalBundle(file: string, opts: ApplyOptions): Prom
     return { status: 'rejected', code: proof.code, message: proof.message };
   }
   await recordStep(layout, j, 'proven', c.crash, fs);
+  const plan = v.rollout?.canary;
+  const newFp = new X509Certificate(staged.certificatePem).fingerprint256.replace(/:/g, '').toLowerCase();
+  if (plan && opts.canaryFront) {
+    const parked = await parkForCanary(c, j, plan, newFp);
+    if (parked) return parked;
+  }
+  const oldActive = plan ? await store.active() : null;
   await store.switchTo(j.generation, now);
   log({ event: 'rotation.switched', level: 'info', generation: j.generation, previous: j.before?.generation ?? null, handshakeMs: Math.round(proof.handshakeMs) });
   await recordStep(layout, j, 'switched', c.crash, fs);
-  return finishFromSwitched(c, j);
+  const outcome = await finishFromSwitched(c, j);
+  if (plan && outcome.status === 'installed') outcome.rollout = await recordAllAtOnce(c, j, plan, oldActive, newFp);
+  return outcome;
 }
 

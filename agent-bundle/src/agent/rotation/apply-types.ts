@@ -14,12 +14,16 @@ export interface ApplyOptions {
   log?: (event: AgentEvent) => void;
   fs?: DurableFs;
   crashAfter?: RotationStep;
+  /** The agent runs a TLS front (config `canary`): a bundle's canary plan is run by it instead of switching at once. */
+  canaryFront?: boolean;
   /** Health-check pacing and reload limits for the services. */
   activation?: Omit<ActivationOptions, 'log' | 'fs'>;
 }
 
 export type ApplyOutcome =
-  | { status: 'installed'; generation: string; serial: string; notAfter: string; instruction?: AgentInstruction }
+  | { status: 'installed'; generation: string; serial: string; notAfter: string; instruction?: AgentInstruction; rollout?: string }
+  /** Staged and proven; the TLS front now serves it to a share of clients (canary-state.json). */
+  | { status: 'canary'; generation: string; serial: string; planId: string; exposurePercent: number }
   | { status: 'duplicate'; generation: string }
   | { status: 'stale'; reason: string }
   | { status: 'not-for-us'; reason: string }
