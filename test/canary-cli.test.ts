@@ -1,4 +1,4 @@
-// The TLS front's runnable entry (agent-bundle/src/tls-front/main.ts) as a process: serve-tls with
+// The TLS front as a process (coldroot-agent serve-tls, agent-bundle/src/agent/main.ts): serve-tls with
 // real clients, SIGTERM, status file, fail-safe on a bad new key; canary-snippet; input errors.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
@@ -14,7 +14,7 @@ import { wave } from '../agent-bundle/src/tls-front/testing/loopback-harness.js'
 import { makeCanaryPkis, type TestChain } from '../agent-bundle/src/tls-front/testing/canary-test-pki.js';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
-const MAIN = join(REPO_ROOT, 'agent-bundle/src/tls-front/main.ts');
+const MAIN = join(REPO_ROOT, 'agent-bundle/src/agent/main.ts');
 const NODE_ARGS = ['--import', 'tsx', MAIN];
 let dir: string;
 let old: TestChain;

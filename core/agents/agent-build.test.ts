@@ -24,11 +24,11 @@ describe('agent build', () => {
 
   test('an existing output is refused; SEA is reported as skipped with its reason when not requested', async () => {
     const out = join(dir, 'front.mjs');
-    const r = await buildAgent({ entry: 'agent-bundle/src/tls-front/main.ts', outFile: out });
+    const r = await buildAgent({ entry: 'agent-bundle/src/agent/main.ts', outFile: out });
     assert.deepEqual(r.sea, { status: 'skipped', reason: 'not requested' });
     assert.ok(r.size > 10_000 && /^[0-9a-f]{64}$/.test(r.sha256));
     const run = spawnSync(process.execPath, [out, '--help'], { cwd: dir, encoding: 'utf8' });
     assert.equal(run.status, 0, run.stderr);
-    await assert.rejects(buildAgent({ entry: 'agent-bundle/src/tls-front/main.ts', outFile: out }), { code: 'OUTPUT_EXISTS' });
+    await assert.rejects(buildAgent({ entry: 'agent-bundle/src/agent/main.ts', outFile: out }), { code: 'OUTPUT_EXISTS' });
   });
 });
