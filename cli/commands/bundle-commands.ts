@@ -11,7 +11,7 @@ import type { ConsoleService } from '../../core/api/console-service.js';
 import { caKeySecret, globals, newKeySpec, withConsole, type KeySourceOptions } from '../console-session.js';
 import { emit } from '../output.js';
 import { progressBar } from '../progress.js';
-import { listActions, renewalPlan } from '../../core/policy/action-queue.js';
+import { queuedExport } from '../../core/policy/action-queue.js';
 import { resolvePolicy } from '../../core/policy/policy-file.js';
 import { readSecret } from '../secrets.js';
 
@@ -136,18 +136,14 @@ export function bundleCommand(): Command {
     .option('--signer-pin-env <VAR>', "environment variable holding the bundle-signing token's PIN (default: --pin-env)")
     .action(async (o: { out: string; ca: string; hosts?: string; requestBundle?: string; profile?: string; validity?: string; ocspValidityHours: number; rolloutFile?: string; fromQueue?: boolean; policy?: string; passphraseEnv?: string; pinEnv?: string; signerPassphraseEnv?: string; signerPinEnv?: string }, cmd: Command) => {
       const rollout = o.rolloutFile ? readRollout(o.rolloutFile) : undefined;
-      const r = await withConsole(cmd, async (svc) => {
-        const plan = o.fromQueue ? renewalPlan(svc.ctx, resolvePolicy(svc.ctx.store.home, o.policy).policy) : null;
-        const actions = plan ? listActions(svc.ctx, { status: 'approved', limit: 1_000_000 }).filter((a) => plan.actionIds.includes(a.id)).map((a) => ({ id: a.id, host: a.host })) : undefined;
-        const result = await svc.exportRenewalBundle({
-          out: o.out, caId: o.ca, caSecret: await caKeySecret(svc, o.ca, o), signerSecret: await signerSecret(svc, o),
-          hosts: o.hosts?.split(',').map((h) => h.trim()).filter(Boolean), requestBundle: o.requestBundle, profile: o.profile, validity: o.validity,
-          ocspValidityHours: o.ocspValidityHours, rollout, instructions: plan?.instructions, actions,
-        });
-        const answered = new Set([...result.issued, ...result.rejected].map((x) => x.host));
-        for (const a of actions ?? []) if (!answered.has(a.host)) result.warnings.push(`approved action ${a.id} for ${a.host} stays approved: that host has no pending request in this bundle (its agent must ask first)`);
-        return result;
-      });
+      const bar = progressBar('signing', !globals(cmd).json);
+      const r = await withConsole(cmd, async (svc) => svc.exportRenewalBundle({
+        out: o.out, caId: o.ca, caSecret: await caKeySecret(svc, o.ca, o), signerSecret: await signerSecret(svc, o),
+        hosts: o.hosts?.split(',').map((h) => h.trim()).filter(Boolean), requestBundle: o.requestBundle, profile: o.profile, validity: o.validity,
+        ocspValidityHours: o.ocspValidityHours, rollout, ...(o.fromQueue ? queuedExport(svc.ctx, resolvePolicy(svc.ctx.store.home, o.policy).policy) : {}),
+        onProgress: (done, total) => bar.update(done, total),
+      }));
+      bar.end();
       emit(globals(cmd), r, () => [`Renewal bundle ${r.bundleId} (sequence ${r.sequence}, in reply to ${r.inReplyTo}) written to ${r.path}`,
         `  ${r.issued.length} issued, ${r.rejected.length} rejected; CRLs: ${r.crls.join(', ') || 'none'}${r.actions.length ? `; risk actions carried: ${r.actions.join(', ')}` : ''}`,
         ...r.rejected.map((x) => `  rejected ${x.requestId} (${x.host}): ${x.code}: ${x.message}`), ...r.warnings.map((w) => `  warning: ${w}`)].join('\n'));

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { basename, join, sep } from 'node:path';
 import type { z } from 'zod';
 import { checkDevices } from '../agents/agent-devices.js';
+import { queuedExport } from '../policy/action-queue.js';
 import { ColdrootError } from '../errors.js';
 import { toPem } from '../x509/asn1.js';
 import { draftToCreateInput } from './ca-ceremony.js';
@@ -99,16 +100,14 @@ export const handlers: Handlers<ConsoleOps> = {
     const key = keyStorage === 'pkcs11' ? { kind: 'pkcs11' as const, modulePath: modulePath!, tokenLabel: tokenLabel!, pin: keySecret } : { kind: 'software' as const, passphrase: keySecret };
     return svc.createBundleSigner({ caId, caSecret, key, algorithm });
   },
-  async exportRenewalBundle(svc, { outDir, fromQueue, ...input }) {
-    // As `coldroot bundle export-renewal --from-queue`: the plan's instructions ride along; answered hosts' actions are marked exported.
-    const plan = fromQueue ? svc.renewalPlan() : null;
-    const actions = plan ? svc.listActions({ status: 'approved', limit: 1_000_000 }).filter((a) => plan.actionIds.includes(a.id)).map((a) => ({ id: a.id, host: a.host })) : undefined;
+  async exportRenewalBundle(svc, { outDir, fromQueue, ...input }, ctx) {
+    // As `coldroot bundle export renewal --from-queue`: the plan's instructions ride along; answered hosts' actions are marked exported.
     const dir = outDir ?? join(svc.store.home, 'exports');
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const r = await svc.exportRenewalBundle({ ...input, out: join(dir, `renewal-${stamp(svc.ctx.now())}.tar`), ...(plan ? { instructions: plan.instructions, actions } : {}) });
-    const answered = new Set([...r.issued, ...r.rejected].map((x) => x.host));
-    for (const a of actions ?? []) if (!answered.has(a.host)) r.warnings.push(`approved action ${a.id} for ${a.host} stays approved: that host has no pending request in this bundle (its agent must ask first)`);
-    return r;
+    return svc.exportRenewalBundle({
+      ...input, out: join(dir, `renewal-${stamp(svc.ctx.now())}.tar`), ...(fromQueue ? queuedExport(svc.ctx, svc.riskPolicy().policy) : {}),
+      onProgress: (done, total) => ctx.progress(done, total, `signed ${done} of ${total} certificates`),
+    });
   },
 
   listAudit: (svc, filter) => svc.auditList(filter),

@@ -39,6 +39,8 @@ export interface RenewalExportInput {
   instructions?: AgentInstruction[];
   /** Approved risk actions (core/policy renewalPlan) this bundle carries: those of answered hosts are marked exported in the bundle's transaction. */
   actions?: Array<{ id: number; host: string }>;
+  /** Signing progress over all the requests answered (certificates and OCSP responses). */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface RenewalExportResult {
@@ -165,7 +167,11 @@ export async function exportRenewal(ctx: OperationContext, input: RenewalExportI
     for (const r of answerable) groups.set(input.profile ?? r.profile, [...(groups.get(input.profile ?? r.profile) ?? []), r]);
     for (const [profile, rows] of groups) {
       try {
-        const result = await issueBatch(ctx, { caId: input.caId, secret: input.caSecret, profile, validity: input.validity, csrs: rows.map((r) => ({ csr: new Uint8Array(r.csr), source: String(r.id) })) });
+        const base = answerable.indexOf(rows[0]);
+        const result = await issueBatch(ctx, {
+          caId: input.caId, secret: input.caSecret, profile, validity: input.validity, csrs: rows.map((r) => ({ csr: new Uint8Array(r.csr), source: String(r.id) })),
+          onProgress: input.onProgress ? (done) => input.onProgress!(Math.min(base + done, answerable.length), answerable.length) : undefined,
+        });
         const refusedIds = new Map(result.rejected.map((x) => [x.source, x]));
         let k = 0;
         for (const r of rows) {
@@ -235,6 +241,10 @@ export async function exportRenewal(ctx: OperationContext, input: RenewalExportI
     } catch (e) {
       rmSync(input.out, { force: true });
       throw e;
+    }
+    const answeredHosts = new Set(pending.map((r) => r.host));
+    for (const a of input.actions ?? []) {
+      if (!answeredHosts.has(a.host)) warnings.push(`approved action ${a.id} for ${a.host} stays approved: that host has no pending request in this bundle (its agent must ask first)`);
     }
     return {
       path: input.out, bundleId: written.bundleId, inReplyTo, sequence,

@@ -158,6 +158,14 @@ export function renewalPlan(ctx: OperationContext, policy: RiskPolicy): RenewalP
   return { hosts: [...hosts].sort(), instructions: [...instructions.values()], emergency, actionIds };
 }
 
+/** What `exportRenewal` takes from the queue: the plan's agent instructions and the approved actions it carries. */
+export function queuedExport(ctx: OperationContext, policy: RiskPolicy): { instructions: AgentInstruction[]; actions: Array<{ id: number; host: string }> } {
+  const plan = renewalPlan(ctx, policy);
+  const carried = new Set(plan.actionIds);
+  const actions = listActions(ctx, { status: 'approved', limit: 1_000_000 }).filter((a) => carried.has(a.id)).map((a) => ({ id: a.id, host: a.host }));
+  return { instructions: plan.instructions, actions };
+}
+
 /** Marks approved actions as carried by a renewal bundle (one transaction, audited). */
 export function markActionsExported(ctx: OperationContext, ids: readonly number[], bundleId: string): number {
   return ctx.store.transaction(() => {

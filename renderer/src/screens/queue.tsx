@@ -1,8 +1,9 @@
 import { useEffect, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { Busy, ComingWith, ErrorBanner, Field, fmtBytes, fmtDate, Notice, SecretField } from '../components/common.js';
+import { Busy, ErrorBanner, Field, fmtBytes, fmtDate, Notice, Progress, SecretField } from '../components/common.js';
 import { useConsole } from '../store/use-console.js';
 import type { ApiError, CaHealth, Out } from '../store/types.js';
+import type { CallProgress } from '../store/call-progress.js';
 import { ActionPlanCard, ActionQueue } from './action-queue.js';
 import { TokenPicker } from './token-picker.js';
 
@@ -70,6 +71,7 @@ function ExportForm({ requestBundles }: { requestBundles: string[] }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
   const [done, setDone] = useState<Out<'exportRenewalBundle'> | null>(null);
+  const [progress, setProgress] = useState<CallProgress | null>(null);
   const plan = useConsole((s) => s.actionPlan.value);
   const reloadQueue = useConsole((s) => s.loadActions);
   const reloadPlan = useConsole((s) => s.loadActionPlan);
@@ -84,7 +86,8 @@ function ExportForm({ requestBundles }: { requestBundles: string[] }) {
       setBusy(true);
       setError(null);
       setDone(null);
-      const r = await exportRenewal({ caId: ca!.id, caSecret: secretOf(ca, caSecret), signerSecret: signer.keyUri.startsWith('pkcs11:') ? { pin: signerSecret } : { passphrase: signerSecret }, requestBundle, outDir: outDir || undefined, ...(fromQueue && planned ? { fromQueue: true } : {}) });
+      const r = await exportRenewal({ caId: ca!.id, caSecret: secretOf(ca, caSecret), signerSecret: signer.keyUri.startsWith('pkcs11:') ? { pin: signerSecret } : { passphrase: signerSecret }, requestBundle, outDir: outDir || undefined, ...(fromQueue && planned ? { fromQueue: true } : {}) }, setProgress);
+      setProgress(null);
       setCaSecret('');
       setSignerSecret('');
       setBusy(false);
@@ -110,7 +113,9 @@ function ExportForm({ requestBundles }: { requestBundles: string[] }) {
         <label className="choice"><input type="checkbox" checked={fromQueue} onChange={(e) => setFromQueue(e.target.checked)} /> Carry the {planned} approved risk action{planned === 1 ? '' : 's'} (investigation instructions; renewals of the hosts this bundle answers)</label>
       )}
       <button type="submit" className="primary" disabled={busy || !ca || !requestBundle || !caSecret || !signerSecret}>Sign and export the renewal bundle</button>
-      {busy && <Busy label="Issuing, signing OCSP responses and the bundle; every signature is verified before it is stored" />}
+      {busy && (progress
+        ? <Progress done={progress.done} total={progress.total} message={progress.message} />
+        : <Busy label="Issuing, signing OCSP responses and the bundle; every signature is verified before it is stored" />)}
       <ErrorBanner error={error} />
       {done && (
         <div role="status" aria-label="Exported renewal bundle">
@@ -155,7 +160,6 @@ export function QueueScreen() {
         <h2 id="q-export">Sign and export</h2>
         <ExportForm requestBundles={bundles} />
       </section>
-      <ComingWith issue={8} what="Batch signing with a progress bar" />
     </div>
   );
 }

@@ -28,7 +28,8 @@ export interface BundlesSlice {
   loadBundleSigner(): Promise<void>;
   /** Both return their result to the screen, which owns the secrets they carry. */
   createBundleSigner(input: In<'createBundleSigner'>): Promise<ApiResult<Out<'createBundleSigner'>>>;
-  exportRenewalBundle(input: In<'exportRenewalBundle'>): Promise<ApiResult<Out<'exportRenewalBundle'>>>;
+  /** `onProgress` sees the batch signing as it goes (certificates signed of the requests answered). */
+  exportRenewalBundle(input: In<'exportRenewalBundle'>, onProgress?: (p: CallProgress) => void): Promise<ApiResult<Out<'exportRenewalBundle'>>>;
 }
 
 export const bundlesSlice = (t: ConsoleTransport): StateCreator<ConsoleState, [], [], BundlesSlice> => (set, get) => ({
@@ -95,8 +96,8 @@ export const bundlesSlice = (t: ConsoleTransport): StateCreator<ConsoleState, []
     if (r.ok) await Promise.all([get().loadBundleSigner(), get().loadOverview()]);
     return r;
   },
-  async exportRenewalBundle(input) {
-    const r = await t.client.exportRenewalBundle(input);
+  async exportRenewalBundle(input, onProgress) {
+    const r = await withProgress(t, (callId) => t.client.exportRenewalBundle(input, { callId }), (p) => onProgress?.(p));
     if (r.ok) {
       get().resetCertificates();
       await Promise.all([get().loadRenewalRequests(), get().loadBundleHistory(), get().loadOverview()]);
