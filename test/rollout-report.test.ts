@@ -1,13 +1,19 @@
-// `coldroot rollout report` from imported metric bundles alone (no rollout.json): a rollout is two
+// `coldroot rollout report` from the console database alone. Without rollout.json a rollout is two
 // certificates of one host with handshakes in the same interval; with two host groups, the A/B
 // comparison. The figures are checked against the samples written, and the real CLI prints them.
+// With rollout.json (written by the agent's own bundle writer, imported by `coldroot bundle
+// import`), plan, state and rollback reason come from what the import stored.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import Database from 'better-sqlite3';
 import type { MetricSample } from '../core/bundles/payloads/metrics-fields.js';
 import { makeBundleTestKit, writeMetricsBundle, type BundleTestKit } from '../core/bundles/testing/bundle-test-kit.js';
+import { ROLLOUT_PROGRESS_SCHEMA_V1, type RolloutProgressFile, type RolloutReport } from '../core/policy/canary/rollout-progress.js';
 import { rolloutReport } from '../core/policy/canary/rollout-report.js';
+import { writeMetricsBundle as writeAgentMetricsBundle } from '../agent-bundle/src/agent/canary/rollout-metrics-bundle.js';
+import { StateLayout } from '../agent-bundle/src/agent/state/state-layout.js';
 import { coldroot, homeFingerprint } from './helpers/cli.js';
 
 const START = Date.parse('2026-03-01T20:00:00Z');
@@ -46,7 +52,8 @@ describe('coldroot rollout report from metric samples', () => {
   }
 
   before(async () => {
-    kit = await makeBundleTestKit('coldroot-rollout-report-');
+    // A recent start: the CLI runs on the real clock, and the device certificates must be valid then.
+    kit = await makeBundleTestKit('coldroot-rollout-report-', new Date(Date.now() - 86_400_000));
     // Group A (dynamic): 5 → 20 → 80 → 100 in three minutes; dyn-2 meets clients without the new root and backs out at once.
     await importHost(hostsA[0], [5, 20, 80, 100, 100]);
     await importHost(hostsA[1], [5, 0, 0], 30);
@@ -105,7 +112,7 @@ describe('coldroot rollout report from metric samples', () => {
     assert.equal(homeFingerprint(home), before, 'the report changes nothing');
   });
 
-  test('bad input: one group without the other, an invalid host file, a bundle not imported — exit 2 with the reason', async () => {
+  test('bad input: one group without the other, an invalid host file — exit 2 with the reason', () => {
     const home = join(kit.dir, 'home');
     const only = coldroot(['--home', home, 'rollout', 'report', '--hosts-a', join(kit.dir, 'dynamic.txt'), '--json']);
     assert.equal(only.code, 2);
@@ -115,11 +122,57 @@ describe('coldroot rollout report from metric samples', () => {
     const bad = coldroot(['--home', home, 'rollout', 'report', '--hosts-a', join(kit.dir, 'bad.txt'), '--hosts-b', join(kit.dir, 'fixed.txt'), '--json']);
     assert.equal(bad.code, 2);
     assert.equal(bad.json.error.message, `--hosts-a ${join(kit.dir, 'bad.txt')}: 'not a host' is not a host name`);
-    const stranger = await kit.device('stranger.fleet.example');
-    const notImported = await writeMetricsBundle(join(kit.dir, 'not-imported.tar'), stranger, { sequence: 1, samples: interval('stranger.fleet.example', 0, 5), format: 'ndjson' });
-    const refused = coldroot(['--home', home, 'rollout', 'report', '--bundles', notImported.path, '--json']);
+  });
+
+  test('rollout.json from `coldroot bundle import` is stored: the report shows plan, state and rollback reason from the database; an invalid one is rejected, nothing stored', async () => {
+    const home = join(kit.dir, 'home');
+    const host = 'canary-1.fleet.example';
+    const device = await kit.device(host);
+    const layout = new StateLayout(join(kit.dir, 'agent-canary-1'));
+    mkdirSync(layout.root, { recursive: true });
+    const at = (k: number) => new Date(START + k * 60_000).toISOString();
+    const progress = (o: Partial<RolloutReport>): RolloutProgressFile => ({
+      schema: ROLLOUT_PROGRESS_SCHEMA_V1,
+      rollouts: [{
+        host, planId: 'edge-2026', policy: 'adaptive', state: 'rolled-back', exposurePercent: 0, activeCertificate: 'old', oldCertificate: OLD, newCertificate: NEW,
+        startedAt: at(0), lastChangeAt: at(1), finishedAt: at(1), rollbackReason: 'success rate 70.0% on new vs 99.8% on old',
+        changes: [{ at: at(0), from: 0, to: 5, action: 'increase', metric: 'start' }, { at: at(1), from: 5, to: 0, action: 'rollback', metric: 'target' }],
+        lastDecision: { at: at(1), action: 'rollback', from: 5, to: 0, metric: 'target', message: 'success rate 70.0% on new' }, ...o,
+      }],
+    });
+    const write = (k: number, rollout: RolloutProgressFile) => writeAgentMetricsBundle({ layout, identity: device, now: kit.clock.now, outDir: join(kit.dir, 'outbox'), samples: interval(host, k, 5, 30), rollout });
+    const good = await write(0, progress({}));
+    // The agent's writer does not check what it is given; the console does.
+    const invalid = await write(1, progress({ exposurePercent: 150 }));
+    kit.svc.close(); // the CLI takes the home's lock from here on
+    const imported = coldroot(['--home', home, 'bundle', 'import', good.path, '--json']);
+    assert.equal(imported.code, 0, imported.stderr);
+    assert.equal(imported.json.results[0].status, 'accepted');
+
+    const json = coldroot(['--home', home, 'rollout', 'report', '--host', host, '--json']);
+    assert.equal(json.code, 0, json.stderr);
+    assert.equal(json.json.rollouts.length, 1);
+    const r = json.json.rollouts[0];
+    assert.deepEqual([r.planId, r.state, r.policy, r.timeToRollbackSeconds, r.reportedAt], ['edge-2026', 'rolled-back', 'adaptive', 60, kit.clock.now.toISOString()]);
+    assert.equal(r.rollbackReason, 'success rate 70.0% on new vs 99.8% on old');
+    assert.deepEqual([r.new.attempted, r.new.failed], [50, 15]);
+    const text = coldroot(['--home', home, 'rollout', 'report', '--host', host]);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /canary-1\.fleet\.example {2}edge-2026 {2}rolled-back {2}policy adaptive/);
+    assert.match(text.stdout, /rollback: success rate 70\.0% on new vs 99\.8% on old/);
+
+    const before = homeFingerprint(home);
+    const refused = coldroot(['--home', home, 'bundle', 'import', '--no-quarantine', invalid.path, '--json']);
     assert.equal(refused.code, 2, refused.stderr);
-    assert.equal(refused.json.error.code, 'ROLLOUT_BUNDLE_NOT_IMPORTED');
-    assert.match(refused.json.error.hint, /coldroot bundle import/);
+    assert.equal(refused.json.results[0].code, 'BUNDLE_PAYLOAD_INVALID');
+    assert.equal(refused.json.results[0].message, 'rollout.json: rollouts.0.exposurePercent: Too big: expected number to be <=100');
+    assert.equal(homeFingerprint(home), before);
+    const db = new Database(join(home, 'coldroot.db'), { readonly: true });
+    try {
+      assert.equal((db.prepare('SELECT count(*) AS n FROM rollout_progress WHERE host = ?').get(host) as { n: number }).n, 1);
+      assert.equal((db.prepare('SELECT count(*) AS n FROM bundles WHERE bundle_id = ?').get(invalid.bundleId) as { n: number }).n, 0);
+    } finally {
+      db.close();
+    }
   });
 });

@@ -2,8 +2,7 @@ import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { Command } from 'commander';
 import { ColdrootError } from '../../core/errors.js';
-import { readImportedRolloutProgress } from '../../core/policy/canary/imported-rollout-progress.js';
-import { rolloutReport, type GroupSummary, type HostRollout, type RolloutReportView } from '../../core/policy/canary/rollout-report.js';
+import type { GroupSummary, HostRollout, RolloutReportView } from '../../core/policy/canary/rollout-report.js';
 import { globals, withConsole } from '../console-session.js';
 import { emit } from '../output.js';
 
@@ -36,7 +35,7 @@ function duration(s: number | null): string {
 function rolloutText(r: HostRollout): string {
   const top = Object.entries(r.new.failedBy).sort((a, b) => b[1] - a[1]).slice(0, 3).map(([k, v]) => `${k} ×${v}`).join(', ');
   return [
-    `${r.host}  ${r.planId ?? '(no rollout.json)'}  ${r.state}${r.policy ? `  policy ${r.policy}` : ''}`,
+    `${r.host}  ${r.planId ?? '(no rollout.json)'}  ${r.state}${r.policy ? `  policy ${r.policy}` : ''}${r.reportedAt ? `  reported ${r.reportedAt}` : ''}`,
     `  old ${r.oldCertificate.slice(0, 16)}…  ${r.old.attempted} handshakes, ${pct(r.old.successPercent)} ok, p95 ${ms(r.old.p95Ms)}`,
     `  new ${r.newCertificate.slice(0, 16)}…  ${r.new.attempted} handshakes, ${pct(r.new.successPercent)} ok, p95 ${ms(r.new.p95Ms)}${top ? `; failed: ${top}` : ''}`,
     `  failures caused by new: ${r.failuresCausedByNew}   time to 100%: ${duration(r.timeToFullSeconds)}   time to rollback: ${duration(r.timeToRollbackSeconds)}`,
@@ -58,20 +57,16 @@ export function reportText(v: RolloutReportView): string {
 
 export function rolloutCommand(): Command {
   const rollout = new Command('rollout').description('canary certificate rollouts reported by the agents');
-  rollout.command('report').description('per host and rollout, from the imported metric bundles: exposure, new vs old handshakes, failures caused, time to 100% or rollback')
-    .option('--host <HOST...>', 'only these hosts (default: every host with metrics)')
-    .option('--bundles <FILE...>', 'imported metric bundles whose rollout.json (plan, state, changes, rollback reason) to add')
+  rollout.command('report').description('per host and rollout, from the imported metric bundles and their rollout.json: exposure, new vs old handshakes, failures caused, time to 100% or rollback')
+    .option('--host <HOST...>', 'only these hosts (default: every host with metrics or a rollout report)')
     .option('--hosts-a <FILE>', 'A/B: the hosts of group A (e.g. the dynamic controller), one per line; the file name names the group')
     .option('--hosts-b <FILE>', 'A/B: the hosts of group B (e.g. a fixed schedule), one per line')
-    .action(async (o: { host?: string[]; bundles?: string[]; hostsA?: string; hostsB?: string }, cmd: Command) => {
+    .action(async (o: { host?: string[]; hostsA?: string; hostsB?: string }, cmd: Command) => {
       if (!!o.hostsA !== !!o.hostsB) throw new ColdrootError('ROLLOUT_AB_INCOMPLETE', `${o.hostsA ? '--hosts-a' : '--hosts-b'} was given without ${o.hostsA ? '--hosts-b' : '--hosts-a'}`, 'Give both host groups for an A/B comparison, or neither');
       const groups = o.hostsA && o.hostsB
         ? { a: { name: basename(o.hostsA, extname(o.hostsA)), hosts: readHostFile(o.hostsA, '--hosts-a') }, b: { name: basename(o.hostsB, extname(o.hostsB)), hosts: readHostFile(o.hostsB, '--hosts-b') } }
         : undefined;
-      const view = await withConsole(cmd, async (svc) => {
-        const progress = o.bundles?.length ? await readImportedRolloutProgress(svc.ctx, o.bundles) : [];
-        return rolloutReport(svc.ctx, { hosts: o.host, progress, groups });
-      }, { readonly: true });
+      const view = await withConsole(cmd, async (svc) => svc.rolloutReport({ hosts: o.host, groups }), { readonly: true });
       emit(globals(cmd), view, () => reportText(view));
     });
   return rollout;

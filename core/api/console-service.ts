@@ -42,6 +42,7 @@ import { getModel, listModels, trainModel, type ModelVersion, type TrainModelInp
 import { decideAction, listActions, renewalPlan, type ActionFilter, type QueuedAction, type RenewalPlan } from '../policy/action-queue.js';
 import { policySha256, resolvePolicy, type RiskPolicy } from '../policy/policy-file.js';
 import { metricSeries, riskPage, type MetricSeriesView, type RiskPageQuery, type RiskPageRow } from './risk-views.js';
+import { rolloutReport, type RolloutReportInput, type RolloutReportView } from '../policy/canary/rollout-report.js';
 
 export interface ConsoleOptions {
   home: string;
@@ -275,6 +276,11 @@ export class ConsoleService {
   /** What the approved actions ask of the next renewal bundle, under the effective policy. */
   renewalPlan(): RenewalPlan {
     return renewalPlan(this.ctx, this.riskPolicy().policy);
+  }
+
+  /** Canary rollouts as the imported metric bundles (samples and stored rollout.json) show them; reads only. */
+  rolloutReport(input: RolloutReportInput = {}): RolloutReportView {
+    return rolloutReport(this.ctx, input);
   }
 
   // The operator console's reads (issue 8); its writes are the methods above.

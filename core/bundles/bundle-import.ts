@@ -9,6 +9,7 @@ import { readBundle, type BundleReadResult, type OpenedBundle } from './bundle-r
 import { isBundleRejection, reject, type BundleCheck } from './bundle-rejection.js';
 import { BundleRepository } from './bundle-repository.js';
 import type { MetricsParallelism } from './payloads/metrics-file.js';
+import type { RolloutProgressFile } from '../policy/canary/rollout-progress.js';
 import type { MetricRow } from './payloads/metrics-validate.js';
 import { admitBundle, type Admission } from './producer-admission.js';
 import { quarantineBundle } from './quarantine.js';
@@ -38,6 +39,16 @@ function openImportConnection(store: Store): { db: Database.Database; audit: Aud
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   return { db, audit: new AuditLog(db, { home: store.home, keysDir: store.keysDir }) };
+}
+
+/** The report reads one row per bundle, host and plan: a rollout.json naming a rollout twice is ambiguous. */
+function checkOneReportPerRollout(progress: RolloutProgressFile): void {
+  const seen = new Set<string>();
+  for (const [i, r] of progress.rollouts.entries()) {
+    const key = `${r.host}\u0000${r.planId}`;
+    if (seen.has(key)) reject('BUNDLE_PAYLOAD_INVALID', `rollout.json: rollouts[${i}] reports plan '${r.planId}' of ${r.host} a second time`);
+    seen.add(key);
+  }
 }
 
 /**
@@ -79,6 +90,10 @@ export async function importBundle(ctx: OperationContext, file: string, opts: Im
         seriesId: (host, cert) => repo.seriesId(host, cert),
         metricRow: (row) => insertSample(row),
         riskReports: (reports) => repo.insertRiskReports(rowId, reports),
+        rolloutProgress: (progress) => {
+          checkOneReportPerRollout(progress);
+          repo.insertRolloutProgress(rowId, (opened as OpenedBundle | null)!.manifest.createdAt, progress.rollouts);
+        },
         // Proofs are checked against the inventory, TPM enrolments and nonces before the requests are stored.
         renewalRequests: (requests) => {
           const a = admission as Admission | null;

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { MetricRow } from './payloads/metrics-validate.js';
 import type { CheckedRenewalRequest } from './payloads/renewal-request.js';
 import type { RiskReport } from './payloads/risk-report.js';
+import type { RolloutReport } from '../policy/canary/rollout-progress.js';
 
 export interface StoredBundle {
   rowId: number;
@@ -52,6 +53,31 @@ export interface NewBundleRow {
   signature: Uint8Array;
   processedAt: string;
   operator: string;
+}
+
+/** A rollout.json report as stored, with the bundle that carried it. */
+export interface StoredRolloutProgress extends RolloutReport {
+  reportedAt: string;
+  bundleRowId: number;
+}
+
+interface RolloutProgressRow {
+  host: string;
+  plan_id: string;
+  policy: string;
+  state: RolloutReport['state'];
+  exposure_percent: number;
+  active_certificate: RolloutReport['activeCertificate'];
+  old_cert_sha256: string;
+  new_cert_sha256: string;
+  started_at: string;
+  last_change_at: string;
+  finished_at: string | null;
+  changes: string;
+  last_decision: string | null;
+  rollback_reason: string | null;
+  reported_at: string;
+  bundle_id: number;
 }
 
 const COLUMNS = `id AS rowId, bundle_id AS bundleId, direction, type, producer_sha256 AS producerSha256, producer_subject AS producerSubject, sequence,
@@ -129,6 +155,42 @@ export class BundleRepository {
       insert.run(bundleRowId, r.requestId, r.host, r.profile, r.reason, r.detail ?? null, Buffer.from(r.csrDer), r.subject, r.proof.kind,
         blob(r.proofCertificate), blob(r.proofSignature), blob(r.proofAttestation));
     }
+  }
+
+  /** A metrics bundle's rollout.json, one row per rollout; `reportedAt` is the bundle's creation time. */
+  insertRolloutProgress(bundleRowId: number, reportedAt: string, reports: readonly RolloutReport[]): void {
+    const insert = this.stmt(`INSERT INTO rollout_progress (bundle_id, host, plan_id, policy, state, exposure_percent, active_certificate, old_cert_sha256, new_cert_sha256,
+        started_at, last_change_at, finished_at, changes, last_decision, rollback_reason, reported_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    // One spelling of each time ('…:00Z' sorts after '…:00.500Z' as text), so SQL can order by them.
+    const at = (t: string) => new Date(t).toISOString();
+    for (const r of reports) {
+      insert.run(bundleRowId, r.host, r.planId, r.policy, r.state, r.exposurePercent, r.activeCertificate, r.oldCertificate, r.newCertificate,
+        at(r.startedAt), at(r.lastChangeAt), r.finishedAt === null ? null : at(r.finishedAt), JSON.stringify(r.changes), r.lastDecision ? JSON.stringify(r.lastDecision) : null,
+        r.rollbackReason, at(reportedAt));
+    }
+  }
+
+  /**
+   * The newest stored report of each of the host's rollouts (plan ids), oldest rollout first.
+   * Newest: the latest bundle creation time (bundles arrive in any order), then the latest change.
+   */
+  latestRolloutProgress(host: string): StoredRolloutProgress[] {
+    const rows = this.stmt(`SELECT host, plan_id, policy, state, exposure_percent, active_certificate, old_cert_sha256, new_cert_sha256, started_at, last_change_at,
+        finished_at, changes, last_decision, rollback_reason, reported_at, bundle_id
+      FROM (SELECT p.*, row_number() OVER (PARTITION BY plan_id ORDER BY reported_at DESC, last_change_at DESC, id DESC) AS n FROM rollout_progress p WHERE host = ?)
+      WHERE n = 1 ORDER BY started_at, plan_id`).all(host) as RolloutProgressRow[];
+    return rows.map((r) => ({
+      host: r.host, planId: r.plan_id, policy: r.policy, state: r.state, exposurePercent: r.exposure_percent, activeCertificate: r.active_certificate,
+      oldCertificate: r.old_cert_sha256, newCertificate: r.new_cert_sha256, startedAt: r.started_at, lastChangeAt: r.last_change_at, finishedAt: r.finished_at,
+      changes: JSON.parse(r.changes) as RolloutReport['changes'], lastDecision: r.last_decision === null ? null : JSON.parse(r.last_decision) as RolloutReport['lastDecision'],
+      rollbackReason: r.rollback_reason, reportedAt: r.reported_at, bundleRowId: r.bundle_id,
+    }));
+  }
+
+  /** Hosts with any stored rollout report. */
+  rolloutProgressHosts(): string[] {
+    return (this.stmt('SELECT DISTINCT host FROM rollout_progress ORDER BY host').all() as Array<{ host: string }>).map((r) => r.host);
   }
 
   renewalRequests(filter: { status?: RenewalRequestSummary['status']; limit?: number } = {}): RenewalRequestSummary[] {

@@ -7,6 +7,7 @@ import { ocspResponders } from './migrations/004-ocsp-responders.js';
 import { certificateSearch } from './migrations/005-certificate-search.js';
 import { attestation } from './migrations/006-attestation.js';
 import { risk } from './migrations/007-risk.js';
+import { rolloutProgress } from './migrations/008-rollout-progress.js';
 
 export interface Migration {
   readonly version: number;
@@ -15,7 +16,7 @@ export interface Migration {
 }
 
 /** Every schema change, in order. Versions are 1, 2, 3… and are stored in PRAGMA user_version. */
-export const MIGRATIONS: readonly Migration[] = [audit, caInventory, bundles, ocspResponders, certificateSearch, attestation, risk];
+export const MIGRATIONS: readonly Migration[] = [audit, caInventory, bundles, ocspResponders, certificateSearch, attestation, risk, rolloutProgress];
 
 export interface MigrationResult {
   from: number;

@@ -1,3 +1,4 @@
+import { BundleRepository, type StoredRolloutProgress } from '../../bundles/bundle-repository.js';
 import type { OperationContext } from '../../ca/operation-context.js';
 import type { RolloutReport as RolloutProgress } from './rollout-progress.js';
 
@@ -5,9 +6,10 @@ import type { RolloutReport as RolloutProgress } from './rollout-progress.js';
  * `coldroot rollout report`: canary rollouts as the imported metric bundles show them. The
  * figures come from the metric samples (one series per host and certificate, so the old and the
  * new certificate of a rollout are two series of one host); plan id, state, changes and the
- * rollback reason come from the agents' rollout.json (coldroot.rollout-progress.v1) when given.
- * Without it a rollout is recognised from the samples alone: two certificates of one host that
- * both shook hands in the same interval.
+ * rollback reason come from the agents' rollout.json (coldroot.rollout-progress.v1) as the import
+ * stored it (table rollout_progress), the newest report of each host and plan. A host that never
+ * reported one has its rollout recognised from the samples alone: two certificates of one host
+ * that both shook hands in the same interval.
  */
 
 export interface ArmTotals {
@@ -45,6 +47,8 @@ export interface HostRollout {
   timeToRollbackSeconds: number | null;
   rollbackReason: string | null;
   lastDecision: string | null;
+  /** Creation time of the bundle whose rollout.json this is (null: recognised from the samples). */
+  reportedAt: string | null;
   changes: RolloutProgress['changes'];
   timeline: RolloutPoint[];
 }
@@ -69,8 +73,6 @@ export interface RolloutReportView {
 
 export interface RolloutReportInput {
   hosts?: string[];
-  /** rollout.json documents of imported metric bundles (readImportedRolloutProgress). */
-  progress?: RolloutProgress[];
   groups?: { a: { name: string; hosts: string[] }; b: { name: string; hosts: string[] } };
 }
 
@@ -133,7 +135,7 @@ function inferPair(rows: Row[]): { old: string; new: string } | null {
   return null;
 }
 
-function hostRollout(host: string, rows: Row[], p: RolloutProgress | null): HostRollout | null {
+function hostRollout(host: string, rows: Row[], p: StoredRolloutProgress | null): HostRollout | null {
   const pair = p ? { old: p.oldCertificate, new: p.newCertificate } : inferPair(rows);
   if (!pair) return null;
   const oldRows = rows.filter((r) => r.cert === pair.old);
@@ -174,7 +176,7 @@ function hostRollout(host: string, rows: Row[], p: RolloutProgress | null): Host
   return {
     host, planId: p?.planId ?? null, policy: p?.policy ?? null, state, oldCertificate: pair.old, newCertificate: pair.new, old: o, new: n,
     failuresCausedByNew: caused, timeToFullSeconds: toFull, timeToRollbackSeconds: toRollback, rollbackReason: p?.rollbackReason ?? null,
-    lastDecision: p?.lastDecision ? `${p.lastDecision.action} ${p.lastDecision.metric}: ${p.lastDecision.message}` : null, changes: p?.changes ?? [], timeline,
+    lastDecision: p?.lastDecision ? `${p.lastDecision.action} ${p.lastDecision.metric}: ${p.lastDecision.message}` : null, reportedAt: p?.reportedAt ?? null, changes: p?.changes ?? [], timeline,
   };
 }
 
@@ -191,31 +193,23 @@ function group(name: string, hosts: string[], rollouts: HostRollout[]): GroupSum
   };
 }
 
+/** Reads only: works on a read-only home. */
 export function rolloutReport(ctx: OperationContext, input: RolloutReportInput = {}): RolloutReportView {
   const db = ctx.store.db;
+  const repo = new BundleRepository(db);
   const wanted = input.groups ? [...input.groups.a.hosts, ...input.groups.b.hosts] : input.hosts;
-  const hosts = wanted?.length ? [...new Set(wanted)] : (db.prepare('SELECT DISTINCT host FROM metric_series ORDER BY host').all() as Array<{ host: string }>).map((r) => r.host);
-  // The newest report of each (host, plan) wins: later bundles carry the later state.
-  const progress = new Map<string, RolloutProgress>();
-  for (const p of input.progress ?? []) {
-    const k = `${p.host}\u0000${p.planId}`;
-    const had = progress.get(k);
-    if (!had || Date.parse(p.lastChangeAt) > Date.parse(had.lastChangeAt) || (p.finishedAt && !had.finishedAt)) progress.set(k, p);
-  }
+  const hosts = wanted?.length
+    ? [...new Set(wanted)]
+    : [...new Set([...(db.prepare('SELECT DISTINCT host FROM metric_series').all() as Array<{ host: string }>).map((r) => r.host), ...repo.rolloutProgressHosts()])].sort();
   const rows = db.prepare(`SELECT s.cert_sha256 AS cert, m.t AS t, SUM(m.hs_attempted) AS attempted, SUM(m.hs_succeeded) AS succeeded, SUM(m.hs_failed) AS failed,
       GROUP_CONCAT(m.hs_failed_by, ';') AS failedBy, MAX(m.hs_p95_ms) AS p95
     FROM metric_series s JOIN metric_samples m ON m.series_id = s.id WHERE s.host = ? GROUP BY s.cert_sha256, m.t ORDER BY m.t`);
   const rollouts: HostRollout[] = [];
   for (const host of hosts) {
     const hostRows = (rows.all(host) as Row[]).map((r) => ({ ...r, failedBy: r.failedBy ?? '' }));
-    const plans = [...progress.values()].filter((p) => p.host === host);
-    if (plans.length) {
-      for (const p of plans) {
-        const r = hostRollout(host, hostRows, p);
-        if (r) rollouts.push(r);
-      }
-    } else {
-      const r = hostRollout(host, hostRows, null);
+    const plans = repo.latestRolloutProgress(host);
+    for (const p of plans.length ? plans : [null]) {
+      const r = hostRollout(host, hostRows, p);
       if (r) rollouts.push(r);
     }
   }
