@@ -86,6 +86,7 @@ describe('Agents screen in Chromium: generating agent packages', { skip, timeout
     const counters = page.getByRole('table', { name: 'Renewal counters' });
     await counters.waitFor();
     assert.match(await counters.innerText(), /Received\s+0[\s\S]*Issued\s+0[\s\S]*Rejected\s+0/);
+    await page.getByText('No canary rollout reported yet', { exact: false }).waitFor();
     await form().getByLabel('Issuing CA (bootstrap certificates, profile device-bootstrap)').selectOption(issuingId);
     await form().getByLabel('Hosts (one per line)').fill(`${HOSTS[0]}\n\n  ${HOSTS[1]}  \n`);
     assert.equal(await form().getByLabel('Renewal threshold (days before expiry)').inputValue(), '30');

@@ -114,6 +114,7 @@ export const handlers: Handlers<ConsoleOps> = {
   verifyAudit: (svc) => svc.auditVerify(),
 
   renewalCounters: (svc) => svc.renewalCounters(),
+  rolloutReport: (svc, input) => svc.rolloutReport(input),
   previewAgentPackages: (svc, input) => svc.previewAgentPackages(input),
   async generateAgentPackages(svc, { outDir, hosts, thresholdDays, caId, caSecret, signerSecret, bootstrapValidity }) {
     // Everything the review showed is checked again before a folder is made or a key unlocked.

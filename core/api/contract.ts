@@ -6,6 +6,7 @@ import { bundleOps, StagedFile as StagedFileSchema } from './ops/bundle-ops.js';
 import { caOps } from './ops/ca-ops.js';
 import { certificateOps } from './ops/certificate-ops.js';
 import { riskOps } from './ops/risk-ops.js';
+import { rolloutOps } from './ops/rollout-ops.js';
 import { systemOps } from './ops/system-ops.js';
 
 /**
@@ -23,6 +24,7 @@ export const api = {
   ...auditOps,
   ...agentOps,
   ...riskOps,
+  ...rolloutOps,
 } as const satisfies Record<string, Op>;
 
 export type ConsoleOps = typeof api;

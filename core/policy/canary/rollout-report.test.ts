@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import type { WrittenBundle } from '../../bundles/bundle-writer.js';
 import { METRICS_SCHEMA_V1, type MetricSample } from '../../bundles/payloads/metrics-fields.js';
 import { MetricsFileWriter } from '../../bundles/payloads/metrics-writer.js';
+import { rolloutOps } from '../../api/ops/rollout-ops.js';
 import { makeBundleTestKit, writeTestBundle, type BundleTestKit, type TestDevice } from '../../bundles/testing/bundle-test-kit.js';
 import { databaseFingerprint } from '../../store/database.js';
 import { ROLLOUT_PROGRESS_FILE, ROLLOUT_PROGRESS_SCHEMA_V1, type RolloutReport } from './rollout-progress.js';
@@ -107,6 +108,9 @@ describe('rollout report from stored rollout.json', () => {
     assert.deepEqual(web.timeline.map((p) => p.exposurePercent), [20, 20, 20, 20, 20, 20]);
     // Without a host filter the same rollouts are found.
     assert.deepEqual(kit.svc.rolloutReport().rollouts.map((r) => r.planId), ['web-2026', 'api-2026']);
+    // What the console's rolloutReport operation sends must pass its contract (the dispatcher checks every output).
+    const out = rolloutOps.rolloutReport.output.safeParse(kit.svc.rolloutReport());
+    assert.ok(out.success, JSON.stringify(out.error?.issues[0]));
   });
 
   test('re-importing an accepted bundle is a no-op: nothing stored twice, the database unchanged', async () => {

@@ -219,10 +219,45 @@ function GenerateForm() {
   );
 }
 
+const seconds = (s: number | null) => (s === null ? '—' : s < 120 ? `${s} s` : s < 7200 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`);
+const pct = (p: number | null) => (p === null ? '—' : `${p.toFixed(1)}%`);
+
+/** Canary rollouts as the hosts report them: where exposure went, and what the new certificate cost. */
+function RolloutsCard() {
+  const rollouts = useConsole((s) => s.rollouts);
+  const load = useConsole((s) => s.loadRollouts);
+  useEffect(() => { void load(); }, [load]);
+  const rows = rollouts.value?.rollouts ?? [];
+  return (
+    <section className="card" aria-labelledby="ag-rollouts">
+      <h2 id="ag-rollouts">Certificate rollouts</h2>
+      <ErrorBanner error={rollouts.error} />
+      {rollouts.value && rows.length === 0 && <p>No canary rollout reported yet. Agents with a TLS front report them in their metric bundles (Import).</p>}
+      {rows.length > 0 && (
+        <table aria-label="Certificate rollouts">
+          <thead><tr><th scope="col">Host</th><th scope="col">Plan</th><th scope="col">State</th><th scope="col">Exposure</th><th scope="col">Success old / new</th><th scope="col">Failures caused by new</th><th scope="col">Time to 100% / rollback</th><th scope="col">Why</th></tr></thead>
+          <tbody>{rows.map((r) => (
+            <tr key={`${r.host}/${r.planId ?? r.newCertificate}`}>
+              <td>{r.host}</td><td>{r.planId ?? '—'}</td><td>{r.state}</td>
+              <td>{r.changes.length ? `${r.changes[r.changes.length - 1].to}%` : '—'}</td>
+              <td>{pct(r.old.successPercent)} / {pct(r.new.successPercent)}</td>
+              <td>{fmtInt(r.failuresCausedByNew)}</td>
+              <td>{seconds(r.timeToFullSeconds)} / {seconds(r.timeToRollbackSeconds)}</td>
+              <td>{r.rollbackReason ?? r.lastDecision ?? ''}</td>
+            </tr>
+          ))}</tbody>
+        </table>
+      )}
+      <p className="muted">A/B comparison of two host groups: coldroot rollout report --hosts-a FILE --hosts-b FILE.</p>
+    </section>
+  );
+}
+
 export function AgentsScreen() {
   return (
     <div>
       <CountersCard />
+      <RolloutsCard />
       <section className="card" aria-labelledby="ag-generate">
         <h2 id="ag-generate">Generate agent packages</h2>
         <p className="muted">One signed agent-package bundle per host: the agent, its configuration, the trust anchors, a bootstrap certificate with its key, the systemd unit and install.sh.</p>

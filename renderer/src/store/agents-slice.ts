@@ -1,10 +1,13 @@
 import type { StateCreator } from 'zustand/vanilla';
 import type { ConsoleTransport } from '../api/console-transport.js';
 import type { ConsoleState } from './console-store.js';
-import { idle, settle, type AgentPackagePreview, type AgentPackages, type ApiResult, type In, type Loadable, type RenewalCounters } from './types.js';
+import { idle, settle, type AgentPackagePreview, type AgentPackages, type ApiResult, type In, type Loadable, type RenewalCounters, type RolloutReport } from './types.js';
 
 export interface AgentsSlice {
   renewalCounters: Loadable<RenewalCounters>;
+  /** Canary rollouts the hosts reported in their metric bundles. */
+  rollouts: Loadable<RolloutReport>;
+  loadRollouts(): Promise<void>;
   /** The last run's summary (package paths and anchor fingerprints: no secret, no key material). */
   agentPackages: AgentPackages | null;
   loadRenewalCounters(): Promise<void>;
@@ -17,7 +20,12 @@ export interface AgentsSlice {
 
 export const agentsSlice = (t: ConsoleTransport): StateCreator<ConsoleState, [], [], AgentsSlice> => (set, get) => ({
   renewalCounters: idle(),
+  rollouts: idle(),
   agentPackages: null,
+  async loadRollouts() {
+    set({ rollouts: { ...get().rollouts, loading: true } });
+    set({ rollouts: settle(get().rollouts, await t.client.rolloutReport({})) });
+  },
   async loadRenewalCounters() {
     set({ renewalCounters: { ...get().renewalCounters, loading: true } });
     set({ renewalCounters: settle(get().renewalCounters, await t.client.renewalCounters({})) });

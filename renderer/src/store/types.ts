@@ -20,6 +20,7 @@ export type Settings = Out<'settings'>;
 export type TokenInfo = Out<'listPkcs11Tokens'>[number];
 export type BundleLimits = Settings['bundleLimits'];
 export type RenewalCounters = Out<'renewalCounters'>;
+export type RolloutReport = Out<'rolloutReport'>;
 export type AgentPackagePreview = Out<'previewAgentPackages'>;
 export type AgentPackages = Out<'generateAgentPackages'>;
 
