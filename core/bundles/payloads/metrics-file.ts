@@ -75,7 +75,7 @@ function readInWorker(chunks: AsyncIterable<Uint8Array>, o: MetricsFileOptions):
   const entry = new URL(`./metrics-worker${extname(here)}`, import.meta.url).href;
   // A small heap: the worker holds a few batches and one line at a time. Batches stay small (tens of
   // kilobytes of text) so that their strings die young instead of piling up in the old generation.
-  const worker = new Worker(new URL('./metrics-worker-boot.mjs', import.meta.url), { workerData: { ...setup, entry }, resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 64 } });
+  const worker = new Worker(new URL('./metrics-worker-boot.mjs', import.meta.url), { workerData: { ...setup, entry }, resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 32 } });
   const send = (m: ToWorker) => worker.postMessage(m);
   const it = chunks[Symbol.asyncIterator]();
   const ids: number[] = [];
