@@ -1,10 +1,5 @@
-import { gzipSync } from 'node:zlib';
-import type { BundleFileSource } from '../../../../core/bundles/bundle-writer.js';
-import { LOG_EXCERPTS_FILE, LOG_EXCERPTS_SCHEMA_V1, MAX_LOG_EXCERPT_CHARS, MAX_LOG_EXCERPT_LINES } from '../../../../core/bundles/payloads/log-excerpts.js';
-import { METRICS_SCHEMA_V1 } from '../../../../core/bundles/payloads/metrics-fields.js';
-import { MetricsFileWriter } from '../../../../core/bundles/payloads/metrics-writer.js';
 import { ROLLOUT_PROGRESS_FILE, ROLLOUT_PROGRESS_SCHEMA_V1, type RolloutProgressFile } from '../../../../core/policy/canary/rollout-progress.js';
-import { writeMetricsBundle as writePlainMetricsBundle, writeOutboxBundle, type MetricsBundleInput, type WrittenMetricsBundle } from '../collect/metrics-bundle.js';
+import { writeMetricsBundle as writePlainMetricsBundle, type MetricsBundleInput, type WrittenMetricsBundle } from '../collect/metrics-bundle.js';
 import { readCanaryState, rolloutReportOf } from './canary-state.js';
 
 /** A finished rollout is still reported for this long, so the console learns how it ended. */
@@ -31,21 +26,6 @@ export interface RolloutMetricsBundleInput extends MetricsBundleInput {
 export async function writeMetricsBundle(o: RolloutMetricsBundleInput): Promise<WrittenMetricsBundle> {
   const rollout = o.rollout === undefined ? await rolloutProgressFor(o) : o.rollout;
   if (!rollout) return writePlainMetricsBundle(o);
-  // The plain writer checks the inputs (no samples, too many excerpts); it is the reference for them.
-  if (o.samples.length === 0 || (o.excerpts?.length ?? 0) > MAX_LOG_EXCERPT_LINES) return writePlainMetricsBundle(o);
-  const excerpts = o.excerpts ?? [];
-  let records = 0;
-  const b = await writeOutboxBundle(o, 'metrics', async (payload) => {
-    const w = new MetricsFileWriter(payload, 'ndjson');
-    for (const s of o.samples) await w.write(s);
-    records = (await w.close()).records;
-    const files: BundleFileSource[] = [{ name: 'metrics.ndjson.gz', path: payload, schema: METRICS_SCHEMA_V1, records }];
-    if (excerpts.length > 0) {
-      const text = excerpts.map((e) => `${JSON.stringify({ host: e.host, time: e.time, source: e.source, line: e.line.slice(0, MAX_LOG_EXCERPT_CHARS) })}\n`).join('');
-      files.push({ name: LOG_EXCERPTS_FILE, data: gzipSync(text), schema: LOG_EXCERPTS_SCHEMA_V1, records: excerpts.length });
-    }
-    files.push({ name: ROLLOUT_PROGRESS_FILE, data: Buffer.from(`${JSON.stringify(rollout, null, 2)}\n`), schema: ROLLOUT_PROGRESS_SCHEMA_V1, records: rollout.rollouts.length });
-    return files;
-  });
-  return { ...b, records, excerpts: excerpts.length };
+  const file = { name: ROLLOUT_PROGRESS_FILE, data: Buffer.from(`${JSON.stringify(rollout, null, 2)}\n`), schema: ROLLOUT_PROGRESS_SCHEMA_V1, records: rollout.rollouts.length };
+  return writePlainMetricsBundle({ ...o, extra: [...(o.extra ?? []), file] });
 }

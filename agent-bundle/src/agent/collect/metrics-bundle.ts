@@ -25,6 +25,8 @@ export interface OutboxBundleInput {
 export interface MetricsBundleInput extends OutboxBundleInput {
   samples: readonly MetricSample[];
   excerpts?: readonly LogExcerpt[];
+  /** Further optional files of a metrics bundle (the canary's rollout.json), after metrics and excerpts. */
+  extra?: readonly BundleFileSource[];
 }
 
 export interface WrittenMetricsBundle {
@@ -67,7 +69,7 @@ export async function writeOutboxBundle(o: OutboxBundleInput, type: 'metrics' | 
   }
 }
 
-/** A signed metrics bundle: metrics.ndjson.gz, plus log-excerpts.ndjson.gz when there are excerpts. */
+/** A signed metrics bundle: metrics.ndjson.gz, plus log-excerpts.ndjson.gz when there are excerpts, plus `extra`. */
 export async function writeMetricsBundle(o: MetricsBundleInput): Promise<WrittenMetricsBundle> {
   if (o.samples.length === 0) throw new ColdrootError('COLLECT_NO_SAMPLES', 'No metric samples to put in a bundle', 'Run collectOnce first; a metrics bundle holds at least one sample');
   const excerpts = o.excerpts ?? [];
@@ -82,6 +84,7 @@ export async function writeMetricsBundle(o: MetricsBundleInput): Promise<Written
       const text = excerpts.map((e) => `${JSON.stringify({ host: e.host, time: e.time, source: e.source, line: e.line.slice(0, MAX_LOG_EXCERPT_CHARS) })}\n`).join('');
       files.push({ name: LOG_EXCERPTS_FILE, data: gzipSync(text), schema: LOG_EXCERPTS_SCHEMA_V1, records: excerpts.length });
     }
+    files.push(...(o.extra ?? []));
     return files;
   });
   return { ...b, records, excerpts: excerpts.length };
