@@ -4,6 +4,7 @@ import { FEATURES } from '../models/features/feature-set.js';
 import { readSeriesWindows, WINDOW_SECONDS, type SeriesRef } from '../models/features/hourly-features.js';
 import { loadDetector } from '../models/model-registry.js';
 import { ALARM_COMBINED, ALARM_FOREST, ALARM_STAT } from '../models/risk-detector.js';
+import type { RiskRow } from '../models/risk-queries.js';
 import type { QueuedAction } from '../policy/action-queue.js';
 
 /**
@@ -23,24 +24,12 @@ export interface RiskPageQuery {
   limit: number;
 }
 
-export interface RiskPageRow {
-  subject: 'host' | 'certificate';
-  host: string;
-  certSha256: string | null;
+/** A latest score as core's risk queries describe it, with the certificate it concerns (no evidence: the page stays small). */
+export interface RiskPageRow extends Omit<RiskRow, 'scoreId' | 'level' | 'evidence'> {
   serial: string | null;
   caId: string | null;
   certSubject: string | null;
-  riskScore: number;
   level: 'low' | 'medium' | 'high' | 'critical';
-  anomalyWindows: number;
-  firstAnomalyAt: string | null;
-  lastAnomalyAt: string | null;
-  degradationScore: number;
-  predictedDegradationAt: string | null;
-  modelVersion: number;
-  computedAt: string;
-  windowStart: string;
-  windowEnd: string;
 }
 
 const SORT_SQL: Record<RiskPageQuery['sort'], string> = {
