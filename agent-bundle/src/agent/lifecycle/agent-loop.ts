@@ -19,6 +19,7 @@ import { mayAttempt, recordFailure } from './backoff.js';
 import { watchCertificate, type CertificateWatch } from './certificate-watch.js';
 import { detectClockSkew, type ClockSkew } from './clock-skew.js';
 import { createRenewalRequest, readPendingRequest, type RequestReason } from './request-renewal.js';
+import { prunePendingRequests } from './pending-requests.js';
 
 export interface AgentLoopOptions {
   config: AgentConfig;
@@ -254,6 +255,8 @@ export class AgentLoop {
       this.log({ event: 'investigation-ended', level: 'info', until: state.investigation.until });
       state.investigation = null;
     }
+    const pruned = await prunePendingRequests(this.layout, now, 4 * this.config.renewal.responseTimeoutSeconds * 1000, state.renewal.pendingRequestId);
+    if (pruned.length) this.log({ event: 'pending-requests-pruned', level: 'info', requestIds: pruned });
     result.renewal = state.renewal;
     await this.#save(state, now, watch);
     return result;
