@@ -23,17 +23,18 @@ test('a creeping handshake p95 is predicted to breach, a steady one is not', () 
   assert.equal(handshakeTrend(steady, now).factor, null);
 });
 
-test('certificate-side factors: expiry, an issuer expiring first, a stale CRL, weak algorithms', () => {
+test('certificate-side factors: expiry, an issuer expiring first, a stale CRL and OCSP response, weak algorithms', () => {
   const f = certificateFactors({
     notAfter: '2026-06-15T00:00:00Z', issuerNotAfter: [{ caId: 'sub', notAfter: '2026-06-10T00:00:00Z' }, { caId: 'root', notAfter: '2036-01-01T00:00:00Z' }],
-    crlNextUpdate: '2026-05-31T00:00:00Z', publicKeyType: 'rsa-1024', signatureAlgorithm: 'sha1WithRSAEncryption',
+    crlNextUpdate: '2026-05-31T00:00:00Z', ocspNextUpdate: '2026-05-30T00:00:00Z', publicKeyType: 'rsa-1024', signatureAlgorithm: 'sha1WithRSAEncryption',
   }, NOW);
-  assert.deepEqual(f.map((x) => x.kind), ['certificate-expiry', 'intermediate-expires-first', 'stale-crl', 'weak-algorithm']);
+  assert.deepEqual(f.map((x) => x.kind), ['certificate-expiry', 'intermediate-expires-first', 'stale-crl', 'stale-ocsp', 'weak-algorithm']);
   assert.equal(f[0].score, degradationScore(14));
   assert.equal(f[1].predictedAt, '2026-06-10T00:00:00Z');
-  assert.match(f[3].detail, /below 2048 bits/);
-  assert.deepEqual(combineFactors(f), { score: 70, predictedAt: '2026-05-31T00:00:00Z' });
-  const healthy = certificateFactors({ notAfter: '2027-06-01T00:00:00Z', issuerNotAfter: [{ caId: 'sub', notAfter: '2030-01-01T00:00:00Z' }], crlNextUpdate: '2026-06-02T00:00:00Z', publicKeyType: 'ecdsa-p256', signatureAlgorithm: 'ecdsa-with-SHA256' }, NOW);
+  assert.match(f[3].detail, /OCSP responses expired at 2026-05-30T00:00:00Z/);
+  assert.match(f[4].detail, /below 2048 bits/);
+  assert.deepEqual(combineFactors(f), { score: 70, predictedAt: '2026-05-30T00:00:00Z' });
+  const healthy = certificateFactors({ notAfter: '2027-06-01T00:00:00Z', issuerNotAfter: [{ caId: 'sub', notAfter: '2030-01-01T00:00:00Z' }], crlNextUpdate: '2026-06-02T00:00:00Z', ocspNextUpdate: '2026-06-08T00:00:00Z', publicKeyType: 'ecdsa-p256', signatureAlgorithm: 'ecdsa-with-SHA256' }, NOW);
   assert.deepEqual(healthy, []);
   assert.deepEqual(combineFactors(healthy), { score: 0, predictedAt: null });
 });

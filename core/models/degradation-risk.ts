@@ -22,7 +22,7 @@ export interface DegradationOptions {
 }
 
 export interface DegradationFactor {
-  readonly kind: 'handshake-p95-trend' | 'certificate-expiry' | 'intermediate-expires-first' | 'stale-crl' | 'weak-algorithm';
+  readonly kind: 'handshake-p95-trend' | 'certificate-expiry' | 'intermediate-expires-first' | 'stale-crl' | 'stale-ocsp' | 'weak-algorithm';
   readonly score: number;
   /** When service is predicted to degrade (ISO), or null when the factor only raises concern. */
   readonly predictedAt: string | null;
@@ -129,11 +129,13 @@ export interface CertificateFacts {
   readonly issuerNotAfter: readonly { caId: string; notAfter: string | null }[];
   /** nextUpdate of the issuing CA's newest CRL, or null when it published none. */
   readonly crlNextUpdate: string | null;
+  /** nextUpdate of the issuing CA's newest pre-signed OCSP responses, or null when it pre-signed none. */
+  readonly ocspNextUpdate: string | null;
   readonly publicKeyType: string;
   readonly signatureAlgorithm: string;
 }
 
-/** Certificate-side factors: expiry, an issuer that expires first, a stale CRL, weak algorithms. */
+/** Certificate-side factors: expiry, an issuer that expires first, a stale CRL or OCSP response, weak algorithms. */
 export function certificateFactors(c: CertificateFacts, now: number, horizonDays = 60): DegradationFactor[] {
   const out: DegradationFactor[] = [];
   const days = (iso: string) => (Date.parse(iso) - now) / DAY_MS;
@@ -151,6 +153,9 @@ export function certificateFactors(c: CertificateFacts, now: number, horizonDays
   }
   if (c.crlNextUpdate !== null && days(c.crlNextUpdate) <= 0) {
     out.push({ kind: 'stale-crl', score: 60, predictedAt: c.crlNextUpdate, detail: `The issuing CA's newest CRL expired at ${c.crlNextUpdate}: relying parties that check revocation fail` });
+  }
+  if (c.ocspNextUpdate !== null && days(c.ocspNextUpdate) <= 0) {
+    out.push({ kind: 'stale-ocsp', score: 60, predictedAt: c.ocspNextUpdate, detail: `The issuing CA's newest pre-signed OCSP responses expired at ${c.ocspNextUpdate}: clients that require a fresh OCSP response (stapling, must-staple) fail` });
   }
   const weak = weakness(c.publicKeyType, c.signatureAlgorithm);
   if (weak) out.push({ kind: 'weak-algorithm', score: 70, predictedAt: null, detail: weak });

@@ -18,16 +18,18 @@ describe('scoring imported metrics end to end', () => {
   let compromised: string[];
   let clean: string[];
   let clock: Date;
+  let fleet: { deviceCaId: string; passphrase: string };
   const count = (sql: string) => svc.ctx.store.db.prepare(sql).pluck().get() as number;
   const snapshot = () => ['risk_actions', 'audit_entries', 'risk_scores', 'certificate_risk', 'model_versions'].map((t) => count(`SELECT count(*) FROM ${t}`)).join(',');
 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'coldroot-risk-'));
-    const { fleet, labels, end } = await simulateRiskFleet({ out: path.join(dir, 'fleet'), hosts: 4, days: 35, seed: 7, scenario: 'compromise', incidentDay: 34 });
+    const { fleet: f, labels, end } = await simulateRiskFleet({ out: path.join(dir, 'fleet'), hosts: 4, days: 35, seed: 7, scenario: 'compromise', incidentDay: 34 });
     compromised = [...labels].filter(([, l]) => l).map(([h]) => h);
     clean = [...labels].filter(([, l]) => !l).map(([h]) => h);
     clock = end;
-    svc = ConsoleService.open({ home: fleet.home, operator: 'alice', now: () => clock });
+    fleet = f;
+    svc = ConsoleService.open({ home: f.home, operator: 'alice', now: () => clock });
   });
   after(() => {
     svc?.close();
@@ -140,5 +142,21 @@ describe('scoring imported metrics end to end', () => {
     assert.equal(hot.riskLevel, 'critical');
     assert.equal(hot.state, 'valid');
     assert.ok(Date.parse(hot.renewBy) < Date.parse(hot.notAfter));
+  });
+
+  test('pre-signed OCSP responses past their nextUpdate are a degradation factor of the CA\'s certificates', async () => {
+    const scoredAt = clock;
+    clock = new Date(scoredAt.getTime() - 48 * 3_600_000);
+    try {
+      await svc.presignOcsp({ caId: fleet.deviceCaId, secret: { passphrase: fleet.passphrase }, outDir: path.join(dir, 'ocsp'), validityHours: 1 });
+    } finally {
+      clock = scoredAt;
+    }
+    const nextUpdate = new Date(scoredAt.getTime() - 47 * 3_600_000).toISOString();
+    scoreFleet(svc.ctx, { policy: DEFAULT_POLICY });
+    const certs = explainRisk(svc.ctx, compromised[0]).certificates;
+    const factors = certs.flatMap((c) => (c.evidence as { degradation: Array<{ kind: string; predictedAt: string }>; certificate: { caId: string } | null }).certificate?.caId === fleet.deviceCaId
+      ? (c.evidence as { degradation: Array<{ kind: string; predictedAt: string }> }).degradation : []);
+    assert.deepEqual(factors.filter((d) => d.kind === 'stale-ocsp').map((d) => d.predictedAt), [nextUpdate], JSON.stringify(certs.map((c) => c.evidence)));
   });
 });

@@ -153,22 +153,26 @@ export function scoreFleet(ctx: OperationContext, input: ScoreFleetInput = {}): 
   return { modelVersion: version.id, computedAt, windowStart, windowEnd, series: rows.length, hosts: byHost.size, levels, actionsAdded: result.added, actionsAutoApproved: result.autoApproved, alertsClosed: result.closed, timings };
 }
 
-/** Certificate facts by fingerprint, with issuer expiry and CRL freshness read once per CA. */
+/** Certificate facts by fingerprint, with issuer expiry and CRL and OCSP freshness read once per CA. */
 function certificateLookup(ctx: OperationContext): (sha: string) => { facts: CertificateFacts; summary: CertificateEvidence['certificate'] } | null {
   const db = ctx.store.db;
   const byFingerprint = db.prepare('SELECT ca_id AS caId, serial, subject, not_after AS notAfter, der FROM certificates WHERE fingerprint_sha256 = ?');
   const cas = new Map((db.prepare('SELECT id, parent_id AS parentId, not_after AS notAfter FROM cas').all() as Array<{ id: string; parentId: string | null; notAfter: string | null }>).map((c) => [c.id, c]));
   const crl = db.prepare('SELECT next_update FROM crls WHERE ca_id = ? ORDER BY crl_number DESC LIMIT 1').pluck();
   const crlOf = new Map<string, string | null>();
+  // Pre-signed OCSP responses are files, not rows: their nextUpdate is recorded in the ocsp.presign audit entry.
+  const ocsp = db.prepare("SELECT json_extract(details, '$.nextUpdate') FROM audit_entries WHERE action = 'ocsp.presign' AND json_extract(details, '$.caId') = ? ORDER BY seq DESC LIMIT 1").pluck();
+  const ocspOf = new Map<string, string | null>();
   return (sha) => {
     const c = byFingerprint.get(sha) as { caId: string; serial: string; subject: string; notAfter: string; der: Buffer } | undefined;
     if (!c) return null;
     const chain: { caId: string; notAfter: string | null }[] = [];
     for (let ca = cas.get(c.caId); ca; ca = ca.parentId ? cas.get(ca.parentId) : undefined) chain.push({ caId: ca.id, notAfter: ca.notAfter });
     if (!crlOf.has(c.caId)) crlOf.set(c.caId, (crl.get(c.caId) as string | undefined) ?? null);
+    if (!ocspOf.has(c.caId)) ocspOf.set(c.caId, (ocsp.get(c.caId) as string | undefined) ?? null);
     const info = describeCertificate(new Uint8Array(c.der));
     return {
-      facts: { notAfter: c.notAfter, issuerNotAfter: chain, crlNextUpdate: crlOf.get(c.caId)!, publicKeyType: info.publicKeyType, signatureAlgorithm: info.signatureAlgorithm },
+      facts: { notAfter: c.notAfter, issuerNotAfter: chain, crlNextUpdate: crlOf.get(c.caId)!, ocspNextUpdate: ocspOf.get(c.caId)!, publicKeyType: info.publicKeyType, signatureAlgorithm: info.signatureAlgorithm },
       summary: { caId: c.caId, serial: c.serial, subject: c.subject, notAfter: c.notAfter },
     };
   };
