@@ -321,8 +321,12 @@ function pipelineBench(): void {
     const train = stage('pipeline-train');
     const score = stage('pipeline-score');
     const week = stage('pipeline-score', ['--window-hours', '168']);
+    // The issue's target: features, baselines, scores and policy for the whole fleet under 60 s and 1 GiB.
+    // Training is counted too: a fresh home must train before it can score.
+    const whole = { seconds: train.seconds + score.seconds, peakRssMiB: Math.max(train.peakRssMiB, score.peakRssMiB), targetSeconds: 60, targetMiB: 1024 };
+    const met = whole.seconds < whole.targetSeconds && whole.peakRssMiB < whole.targetMiB;
     if (process.argv.includes('--json')) {
-      console.log(JSON.stringify({ pipeline: { data, train, score, week } }, null, 2));
+      console.log(JSON.stringify({ pipeline: { data, train, score, week, whole: { ...whole, met } } }, null, 2));
       return;
     }
     console.log(`\nRisk pipeline: ${hosts.toLocaleString('en')} hosts × ${days} days of hourly metrics (${data.samples.toLocaleString('en')} samples written straight into SQLite in ${data.seconds.toFixed(1)} s; not part of the pipeline)`);
@@ -332,6 +336,8 @@ function pipelineBench(): void {
       console.log(`  risk score (last ${String(r.windowHours).padStart(3)} h)        ${r.seconds.toFixed(1)} s, peak RSS ${r.peakRssMiB} MiB: features ${t.features} s, baselines + detectors + risk ${t.detectors} s, ` +
         `degradation ${t.degradation} s, policy + writes ${t.policyAndWrite} s; hosts ${JSON.stringify(r.levels)}, ${r.actions} actions queued`);
     }
+    console.log(`  whole pipeline (train + score the last 24 h): ${whole.seconds.toFixed(1)} s, peak RSS ${whole.peakRssMiB} MiB (the larger stage's); ` +
+      `target under ${whole.targetSeconds} s and 1 GiB: ${met ? 'met' : 'NOT met'} (load average ${loadavg()[0].toFixed(2)})`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

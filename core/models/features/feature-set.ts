@@ -31,6 +31,8 @@ export const FEATURES: readonly FeatureDef[] = [
   { name: 'validation_errors', direction: 'up', forest: 'up', minScale: 0.7, description: 'log(1 + certificate-validation errors in logs)' },
   { name: 'tls13_pct', direction: 'down', forest: 'down', minScale: 2, description: 'TLS 1.3 share of successful handshakes, %' },
   { name: 'cipher_entropy', direction: 'none', forest: 'both', minScale: 0.1, description: 'Shannon entropy (bits) of the negotiated cipher mix' },
+  { name: 'protocol_failure_pct', direction: 'up', forest: 'up', minScale: 0.5, description: 'handshakes failed by other TLS alerts (handshake_failure, protocol_version…), % of attempted' },
+  { name: 'transport_failure_pct', direction: 'none', forest: 'up', minScale: 0.5, description: 'handshakes failed by transport errors (error:timeout, error:connection_reset…), % of attempted' },
 ];
 export const FEATURE_COUNT = FEATURES.length;
 export const FEATURE_NAMES = FEATURES.map((f) => f.name);
@@ -69,6 +71,11 @@ function isCertAlert(map: string, at: number): boolean {
   return false;
 }
 
+/** A TLS alert that is not a certificate alert (protocol or negotiation failure). */
+const isProtocolAlert = (map: string, at: number): boolean => map.startsWith('alert:', at) && !isCertAlert(map, at);
+/** A failure the agent saw below TLS: 'error:<name>'. */
+const isTransportError = (map: string, at: number): boolean => map.startsWith('error:', at);
+
 /**
  * Writes the window's features into out[offset … offset + FEATURE_COUNT). Features with no
  * meaning in the window (handshake times when none succeeded, mixes with no handshakes) are NaN;
@@ -91,6 +98,9 @@ export function windowFeatures(w: WindowAggregate, out: Float64Array, offset: nu
   const protocols = sumCounts(w.protocols, null);
   out[offset + 11] = protocols > 0 ? (100 * tls13) / protocols : NaN;
   out[offset + 12] = protocols > 0 ? entropy(w.ciphers, w.samples === 1) : NaN;
+  // Failures by alert/error code, in three classes: certificate alerts (above), other alerts, transport errors.
+  out[offset + 13] = attempted > 0 ? (100 * sumCounts(w.failedBy, isProtocolAlert)) / attempted : NaN;
+  out[offset + 14] = attempted > 0 ? (100 * sumCounts(w.failedBy, isTransportError)) / attempted : NaN;
 }
 
 /** Sum of the counts in a 'name=count;…' text whose entry matches (all entries when `match` is null). */

@@ -38,6 +38,8 @@ test('two half-hour samples aggregate in SQLite into one hourly window with the 
     assert.equal(naturalValue(I.handshakes, f(0, 'handshakes')), 200);
     assert.equal(f(0, 'failure_pct'), 10);
     assert.equal(f(0, 'cert_failure_pct'), 4);
+    assert.equal(f(0, 'protocol_failure_pct'), 0);
+    assert.equal(f(0, 'transport_failure_pct'), 6);
     assert.ok(Math.abs(naturalValue(I.hs_p50_log, f(0, 'hs_p50_log')) - 15) < 1e-9, 'p50 is the success-weighted mean');
     assert.ok(Math.abs(naturalValue(I.hs_p95_log, f(0, 'hs_p95_log')) - 50) < 1e-9, 'p95 is the highest');
     assert.equal(naturalValue(I.clients, f(0, 'clients')), 70);
@@ -55,11 +57,14 @@ test('two half-hour samples aggregate in SQLite into one hourly window with the 
   }
 });
 
-test('windowFeatures reads certificate alerts only, not other failures', () => {
+test('windowFeatures splits failures by code: certificate alerts, other alerts, transport errors', () => {
   const out = new Float64Array(FEATURE_COUNT);
   windowFeatures({ attempted: 1000, succeeded: 900, failed: 100, failedBy: 'error:timeout=50;alert:handshake_failure=40;alert:certificate_expired=10', p50: 5, p95: 9,
     protocols: 'TLSv1.2=900', ciphers: 'X=900', clients: 10, newClients: 0, cpu: 1, mem: 2, netBytes: 0, validation: '' }, out, 0);
   assert.equal(out[I.cert_failure_pct], 1);
+  assert.equal(out[I.protocol_failure_pct], 4);
+  assert.equal(out[I.transport_failure_pct], 5);
+  assert.equal(out[I.failure_pct], out[I.cert_failure_pct] + out[I.protocol_failure_pct] + out[I.transport_failure_pct]);
   assert.equal(out[I.tls13_pct], 0);
   assert.equal(out[I.cipher_entropy], 0);
 });
