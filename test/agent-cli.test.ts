@@ -136,7 +136,12 @@ describe('coldroot-agent CLI', () => {
         child.on('exit', (code) => reject(new Error(`agent exited (${code}): ${out}`)));
       });
       assert.equal(url, `http://127.0.0.1:${port}/metrics`);
-      const text = await (await fetch(url)).text();
+      // The first renewal attempt is logged before its counters are saved: poll (bounded) until they are.
+      let text = '';
+      for (let i = 0; i < 100 && !/renewal_attempts_total\{[^}]*\} 1\n/.test(text); i++) {
+        if (i) await new Promise((r) => setTimeout(r, 100));
+        text = await (await fetch(url)).text();
+      }
       assert.match(text, /coldroot_agent_renewal_attempts_total\{host="cli-01.fleet.example"\} 1\n/);
       assert.match(text, /coldroot_agent_certificate_expiry_timestamp_seconds\{host="cli-01.fleet.example"\} 0\n/);
       const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
