@@ -4,7 +4,8 @@ import { decodeDer, fromPemOrDer } from './asn1.js';
 import { readChildren, readTlv, splitSigned, tlvBytes, type Tlv } from './der-reader.js';
 import type { SubjectAltNames } from './extensions.js';
 import { nameToText, oidToText } from './name-text.js';
-import { describePublicKey, type KeyType } from './public-key.js';
+import { verifyWithPoint } from './ecdsa-point-verify.js';
+import { describePublicKey, namedCurvePoint, type KeyType } from './public-key.js';
 import { verifySignature } from './signature.js';
 
 const OID_EXTENSION_REQUEST = '2a864886f70d01090e'; // 1.2.840.113549.1.9.14
@@ -86,15 +87,7 @@ export function readCsr(data: Uint8Array | string, source = '(input)'): Verified
   // Subject and key are taken byte-exact from the request, never re-encoded.
   const subjectDer = tlvBytes(parts.tbs, fields[1]);
   const spki = tlvBytes(parts.tbs, fields[2]);
-  let key: ReturnType<typeof describePublicKey>;
-  try {
-    key = describePublicKey(spki);
-  } catch (e) {
-    throw bad(source, (e as Error).message);
-  }
-  if (!verifySignature(algorithmOid, key.key, parts.tbs, parts.signature)) {
-    throw new ColdrootError('CSR_SIGNATURE_INVALID', `CSR ${source} has a signature that does not verify with its own public key`, 'The request was altered or signed with another key; generate it again from the subject key');
-  }
+  const { keyType, keyIdentifier } = verifyRequestSignature(source, algorithmOid, spki, parts.tbs, parts.signature);
   try {
     for (const ext of extensions) {
       if (ext.oid === OID_SAN) Object.assign(sans, readSans(ext.buf, ext.value, source));
@@ -107,7 +100,28 @@ export function readCsr(data: Uint8Array | string, source = '(input)'): Verified
     if (e instanceof ColdrootError) throw e;
     throw bad(source, `bad extensionRequest (${(e as Error).message})`);
   }
-  return { der, subjectDer, subject: nameToText(subjectDer), spki, keyType: key.type, keyIdentifier: key.keyIdentifier, sans, requestsCa };
+  return { der, subjectDer, subject: nameToText(subjectDer), spki, keyType, keyIdentifier, sans, requestsCa };
+}
+
+function signatureInvalid(source: string): ColdrootError {
+  return new ColdrootError('CSR_SIGNATURE_INVALID', `CSR ${source} has a signature that does not verify with its own public key`, 'The request was altered or signed with another key; generate it again from the subject key');
+}
+
+/** Proof of possession: P-256/P-384 points go to the native verifier (no per-key import), the rest to node:crypto. */
+function verifyRequestSignature(source: string, algorithmOid: string, spki: Uint8Array, tbs: Uint8Array, signature: Uint8Array): { keyType: KeyType; keyIdentifier: Uint8Array } {
+  const point = namedCurvePoint(spki);
+  const fast = point && verifyWithPoint(algorithmOid, point, tbs, signature);
+  if (fast === 'bad-point') throw bad(source, 'its public key is not a point on its curve');
+  if (fast === 'invalid') throw signatureInvalid(source);
+  if (fast === 'valid') return { keyType: point!.type, keyIdentifier: point!.keyIdentifier };
+  let key: ReturnType<typeof describePublicKey>;
+  try {
+    key = describePublicKey(spki);
+  } catch (e) {
+    throw bad(source, (e as Error).message);
+  }
+  if (!verifySignature(algorithmOid, key.key, tbs, signature)) throw signatureInvalid(source);
+  return { keyType: key.type, keyIdentifier: key.keyIdentifier };
 }
 
 /** Dotted text of the OID inside an AlgorithmIdentifier. */

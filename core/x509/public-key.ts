@@ -17,29 +17,48 @@ const CURVES: Record<string, string> = { prime256v1: 'ecdsa-p256', secp384r1: 'e
 
 // Named-curve EC SPKI headers up to the uncompressed point. Importing those keys as JWK skips
 // OpenSSL 3's generic decoder, about twice as fast, which matters when verifying 100,000 CSRs.
-const EC_PREFIXES: Array<{ prefix: Buffer; type: string; crv: string; size: number }> = [
-  { prefix: Buffer.from('3059301306072a8648ce3d020106082a8648ce3d030107034200', 'hex'), type: 'ecdsa-p256', crv: 'P-256', size: 32 },
-  { prefix: Buffer.from('3076301006072a8648ce3d020106052b81040022036200', 'hex'), type: 'ecdsa-p384', crv: 'P-384', size: 48 },
+const EC_PREFIXES: Array<{ prefix: Buffer; type: string; size: number }> = [
+  { prefix: Buffer.from('3059301306072a8648ce3d020106082a8648ce3d030107034200', 'hex'), type: 'ecdsa-p256', size: 32 },
+  { prefix: Buffer.from('3076301006072a8648ce3d020106052b81040022036200', 'hex'), type: 'ecdsa-p384', size: 48 },
 ];
 
 function badKey(why: string): ColdrootError {
   return new ColdrootError('BAD_PUBLIC_KEY', `The public key cannot be parsed: ${why}`, 'Provide a standard SubjectPublicKeyInfo (EC P-256/P-384, RSA or Ed25519)');
 }
 
-export function describePublicKey(spki: Uint8Array): PublicKeyDescription {
+/** A named-curve EC key given as an uncompressed point (how nearly every P-256/P-384 key arrives). */
+export interface NamedCurvePoint {
+  readonly type: 'ecdsa-p256' | 'ecdsa-p384';
+  /** The uncompressed point, 0x04 || X || Y. */
+  readonly point: Uint8Array;
+  readonly keyIdentifier: Uint8Array;
+}
+
+/** The point of a P-256/P-384 SubjectPublicKeyInfo in its usual encoding, else null (any other key). */
+export function namedCurvePoint(spki: Uint8Array): NamedCurvePoint | null {
   const buf = Buffer.from(spki.buffer, spki.byteOffset, spki.length);
   for (const c of EC_PREFIXES) {
     if (buf.length === c.prefix.length + 1 + 2 * c.size && buf[c.prefix.length] === 0x04 && buf.subarray(0, c.prefix.length).equals(c.prefix)) {
-      const p = c.prefix.length + 1;
-      let key: KeyObject;
-      try {
-        key = createPublicKey({ key: { kty: 'EC', crv: c.crv, x: buf.subarray(p, p + c.size).toString('base64url'), y: buf.subarray(p + c.size).toString('base64url') }, format: 'jwk' });
-      } catch (e) {
-        throw badKey((e as Error).message);
-      }
-      const keyIdentifier = new Uint8Array(createHash('sha1').update(buf.subarray(c.prefix.length)).digest());
-      return { type: c.type, key, spki, keyIdentifier };
+      const point = spki.subarray(c.prefix.length);
+      return { type: c.type as NamedCurvePoint['type'], point, keyIdentifier: new Uint8Array(createHash('sha1').update(point).digest()) };
     }
+  }
+  return null;
+}
+
+export function describePublicKey(spki: Uint8Array): PublicKeyDescription {
+  const buf = Buffer.from(spki.buffer, spki.byteOffset, spki.length);
+  const ec = namedCurvePoint(spki);
+  if (ec) {
+    const size = (ec.point.length - 1) / 2;
+    const b = Buffer.from(ec.point.buffer, ec.point.byteOffset, ec.point.length);
+    let key: KeyObject;
+    try {
+      key = createPublicKey({ key: { kty: 'EC', crv: ec.type === 'ecdsa-p256' ? 'P-256' : 'P-384', x: b.subarray(1, 1 + size).toString('base64url'), y: b.subarray(1 + size).toString('base64url') }, format: 'jwk' });
+    } catch (e) {
+      throw badKey((e as Error).message);
+    }
+    return { type: ec.type, key, spki, keyIdentifier: ec.keyIdentifier };
   }
   let key: KeyObject;
   let bits: Uint8Array;
