@@ -2,7 +2,7 @@
 // renewal export; exit codes and JSON errors; every signature also checked with openssl.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
@@ -13,7 +13,7 @@ import { makeBundleTestKit, TEST_PASSPHRASE, writeMetricsBundle, writeTestBundle
 import { SoftwareSigner } from '../core/keys/software-signer.js';
 import { databaseFingerprint } from '../core/store/database.js';
 import { buildCsr } from '../core/x509/csr-builder.js';
-import { coldroot, homeFingerprint } from './helpers/cli.js';
+import { coldroot, homeFingerprint, REPO_ROOT } from './helpers/cli.js';
 import { openssl } from './helpers/openssl.js';
 
 let kit: BundleTestKit;
@@ -140,6 +140,23 @@ describe('bundle import', () => {
     assert.equal(bad.json.error.code, 'BAD_BUNDLE_LIMIT');
     assert.equal(run('bundle', 'import').code, 2);
     assert.equal(homeFingerprint(home), before);
+  });
+
+  test('one import shows its progress on a terminal, and none with --json', async (t) => {
+    if (spawnSync('script', ['--version']).status !== 0) {
+      t.skip('util-linux script(1) is not installed: it gives the CLI a pseudo-terminal');
+      return;
+    }
+    await writeMetricsBundle(file('progress.tar'), device, { sequence: 90, rows: 3000 });
+    const kib = Math.round(statSync(file('progress.tar')).size / 1024);
+    const command = [process.execPath, join(REPO_ROOT, 'bin', 'coldroot.js'), '--home', home, 'bundle', 'import', file('progress.tar')].map((a) => `'${a}'`).join(' ');
+    const r = spawnSync('script', ['-qec', command, '/dev/null'], { encoding: 'utf8', env: { ...process.env, ...env, NODE_NO_WARNINGS: '1' }, timeout: 120_000 });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, new RegExp(`\\rimporting 1 bundle \\(KiB\\) \\[#{30}\\] ${kib}/${kib} \\d+/s`));
+    assert.match(r.stdout, /accepted .*progress\.tar: metrics bundle .* 3000 records/);
+    const quiet = spawnSync('script', ['-qec', `${command} --json`, '/dev/null'], { encoding: 'utf8', env: { ...process.env, ...env, NODE_NO_WARNINGS: '1' }, timeout: 120_000 });
+    assert.equal(quiet.status, 0, quiet.stdout);
+    assert.doesNotMatch(quiet.stdout, /importing/);
   });
 });
 

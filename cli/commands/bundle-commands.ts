@@ -89,14 +89,18 @@ export function bundleCommand(): Command {
       const g = globals(cmd);
       const sizes = files.map((f) => { try { return statSync(f).size; } catch { return 0; } });
       const total = sizes.reduce((a, b) => a + b, 0);
-      const bar = progressBar(`importing ${files.length} bundle${files.length === 1 ? '' : 's'} (MiB)`, !g.json && files.length > 1);
+      // Progress through the bytes of all the files, advancing inside each bundle as it streams (a million-row bundle takes seconds).
+      const [unit, scale] = total >= 16 * 2 ** 20 ? ['MiB', 2 ** 20] : ['KiB', 2 ** 10];
+      const bar = progressBar(`importing ${files.length} bundle${files.length === 1 ? '' : 's'} (${unit})`, !g.json);
+      const show = (bytes: number) => bar.update(Math.round(bytes / scale), Math.max(1, Math.round(total / scale)));
       const results = await withConsole(cmd, async (svc) => {
         const out: ImportOutcome[] = [];
         let done = 0;
         for (const [i, f] of files.entries()) {
-          out.push(...(await svc.importBundles([f], { limits: limitsFrom(o), quarantine: o.quarantine, parallel: o.parallel })));
+          const onProgress = (read: number) => show(done + Math.min(read, sizes[i]));
+          out.push(...(await svc.importBundles([f], { limits: limitsFrom(o), quarantine: o.quarantine, parallel: o.parallel, onProgress })));
           done += sizes[i];
-          bar.update(Math.round(done / 2 ** 20), Math.max(1, Math.round(total / 2 ** 20)));
+          show(done);
         }
         bar.end();
         return out;

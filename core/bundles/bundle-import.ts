@@ -19,6 +19,8 @@ export interface ImportOptions {
   /** Copy rejected bundles to <home>/quarantine with a reason file and audit entry (default true). */
   quarantine?: boolean;
   parallel?: MetricsParallelism;
+  /** Bytes of the bundle file read so far, and its size (for a progress display on long imports). */
+  onProgress?: (bytesRead: number, totalBytes: number) => void;
 }
 
 export type ImportOutcome =
@@ -73,6 +75,7 @@ export async function importBundle(ctx: OperationContext, file: string, opts: Im
     result = await readBundle(file, {
       limits,
       parallel: opts.parallel,
+      onProgress: opts.onProgress,
       admit: (b) => {
         admission = admitBundle(db, b, now, { importing: true });
         opened = b;

@@ -1,3 +1,4 @@
+import { checkRequestProofs } from '../attestation/request-proofs.js';
 import type { OperationContext } from '../ca/operation-context.js';
 import { isColdrootError } from '../errors.js';
 import { resolveLimits, type BundleLimits, IMPORTABLE_TYPES, type ManifestFile } from './bundle-format.js';
@@ -37,6 +38,7 @@ export interface InspectReport {
  */
 export async function inspectBundle(ctx: OperationContext, file: string, opts: { limits?: Partial<BundleLimits>; parallel?: MetricsParallelism } = {}): Promise<InspectReport> {
   const limits = resolveLimits(opts.limits);
+  const now = ctx.now();
   let opened: OpenedBundle | null = null;
   let admission: Admission | null = null;
   const report: InspectReport = { file, size: null, sha256: null, verdict: 'rejected', importable: false, files: [], checks: [] };
@@ -48,11 +50,18 @@ export async function inspectBundle(ctx: OperationContext, file: string, opts: {
       admit: (b) => {
         opened = b;
         for (const c of ['signature', 'manifest'] as const) status.set(c, 'passed');
-        admission = admitBundle(ctx.store.db, b, ctx.now(), { importing: false });
+        admission = admitBundle(ctx.store.db, b, now, { importing: false });
         for (const c of ['trust', 'revocation', 'replay'] as const) status.set(c, admission.verdict === 'known' ? 'skipped' : 'passed');
         return admission.verdict === 'known' ? 'hash-only' : 'process';
       },
-      sink: {},
+      sink: {
+        // The proofs are checked as the import checks them (reading only: no nonce is spent, no TPM enrolled).
+        renewalRequests: (requests) => {
+          const a = admission as Admission | null;
+          if (a?.verdict !== 'new') return;
+          checkRequestProofs({ db: ctx.store.db, now, signer: (opened as OpenedBundle | null)!.signer, recovery: a.producer.recovery === true }, requests);
+        },
+      },
     });
     for (const c of ['limits', 'archive', 'integrity'] as const) status.set(c, 'passed');
     status.set('schema', r.mode === 'process' ? 'passed' : 'skipped');

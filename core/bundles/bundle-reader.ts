@@ -64,6 +64,8 @@ export interface ReadHooks {
   sink: PayloadSink;
   limits: BundleLimits;
   parallel?: MetricsParallelism;
+  /** Bytes of the bundle file read so far, and its size: called as each chunk (up to 1 MiB) arrives. */
+  onProgress?(bytesRead: number, totalBytes: number): void;
 }
 
 export interface BundleReadResult extends OpenedBundle {
@@ -122,7 +124,15 @@ export async function readBundle(path: string, hooks: ReadHooks): Promise<Bundle
   if (size > limits.maxBundleBytes) reject('BUNDLE_TOO_LARGE', `${path} is ${size} bytes; the bundle limit is ${limits.maxBundleBytes}`);
   const fileHash = createHash('sha256');
   const source = createReadStream(path, { highWaterMark: 1024 * 1024 });
-  const tar = new TarReader(source, { maxBytes: limits.maxBundleBytes, onChunk: (c) => fileHash.update(c) });
+  let read = 0;
+  const tar = new TarReader(source, {
+    maxBytes: limits.maxBundleBytes,
+    onChunk: (c) => {
+      fileHash.update(c);
+      read += c.length;
+      hooks.onProgress?.(read, size);
+    },
+  });
   try {
     return await readEntries(tar, hooks, fileHash);
   } finally {
