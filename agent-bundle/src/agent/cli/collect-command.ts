@@ -11,7 +11,14 @@ import { clockOf, openAgent, type GlobalOptions } from './agent-options.js';
  * certificate) into the outbox. Investigation mode from the last renewal bundle shortens the
  * schedule and adds log excerpts.
  */
-export async function collectRound(loop: AgentLoop, now: Date): Promise<{ bundle: string; records: number; excerpts: number; investigating: boolean; nextCollectAt: string; riskReport: string | null }> {
+export async function collectRound(loop: AgentLoop, now: Date): Promise<CollectRound> {
+  // The state lock: bundle sequence numbers and the collect state are read-modify-write files.
+  return loop.exclusive('collect', () => collectUnlocked(loop, now));
+}
+
+export interface CollectRound { bundle: string; records: number; excerpts: number; investigating: boolean; nextCollectAt: string; riskReport: string | null }
+
+async function collectUnlocked(loop: AgentLoop, now: Date): Promise<CollectRound> {
   const management = await loop.managementCredential();
   if (!management) {
     throw new ColdrootError('AGENT_NOT_ENROLLED', `No management certificate in ${loop.layout.root} yet, so there is nothing to sign metrics with`, 'Wait for enrolment (coldroot-agent status), then collect', 'failure');

@@ -51,6 +51,8 @@ export async function runAgent(loop: AgentLoop, hooks: RunHooks = {}): Promise<v
         }
         wait = Math.min(wait, Math.max(1000, nextCollect - Date.now()));
       }
+      // A stop that arrived during the tick or the collection has already fired its event: do not sleep on it.
+      if (stop.signal.aborted) break;
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, wait);
         stop.signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });

@@ -10,6 +10,7 @@ import { GenerationStore, type ActiveMaterial } from '../rotation/generation-sto
 import type { AgentLog } from '../state/agent-event.js';
 import type { DurableFs } from '../state/atomic-file.js';
 import { readRotationState } from '../state/rotation-state.js';
+import { withStateLock, type StateLockOptions } from '../state/state-lock.js';
 import { StateLayout } from '../state/state-layout.js';
 import { FileTransport } from '../transport/file-transport.js';
 import type { Transport } from '../transport/transport.js';
@@ -36,6 +37,8 @@ export interface AgentLoopOptions {
    * ticks; 'tick' only at tick(now), with its `now` (tests drive the rollout with their own clock).
    */
   canaryCadence?: 'timer' | 'tick';
+  /** How long tick/apply/requestNow wait for another agent process holding the state lock (tests inject sleep). */
+  lock?: Omit<StateLockOptions, 'command'>;
 }
 
 export interface TickResult {
@@ -88,6 +91,24 @@ export class AgentLoop {
     this.#random = opts.random ?? Math.random;
     this.#fs = opts.fs;
     this.#canaryTick = opts.canaryCadence === 'tick';
+    this.#lock = opts.lock ?? {};
+  }
+
+  readonly #lock: Omit<StateLockOptions, 'command'>;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Runs `fn` with the state folder to itself: one at a time in this process, and across
+   * processes through the state lock (the daemon and a command typed meanwhile never rotate,
+   * reload services or number bundles at the same time).
+   */
+  async exclusive<T>(command: string, fn: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(async () => {
+      await mkdir(this.layout.root, { recursive: true });
+      return withStateLock(this.layout, { command, ...this.#lock }, fn);
+    });
+    this.#queue = run.catch(() => undefined);
+    return run;
   }
 
   async trustAnchors(): Promise<Uint8Array[]> {
@@ -111,11 +132,15 @@ export class AgentLoop {
   }
 
   /** Installs (or refuses) one renewal bundle and updates the lifecycle state accordingly. */
-  async apply(file: string, now: Date, state?: AgentState): Promise<ApplyOutcome> {
-    const own = state ?? await readAgentState(this.layout);
+  async apply(file: string, now: Date): Promise<ApplyOutcome> {
+    return this.exclusive('apply', () => this.#apply(file, now));
+  }
+
+  async #apply(file: string, now: Date): Promise<ApplyOutcome> {
+    const own = await readAgentState(this.layout);
     const outcome = await applyRenewalBundle(file, await this.#rotationOptions(now));
     this.#recordOutcome(own, outcome, now);
-    if (!state) await this.#save(own, now);
+    await this.#save(own, now);
     return outcome;
   }
 
@@ -193,6 +218,10 @@ export class AgentLoop {
   }
 
   async tick(now: Date): Promise<TickResult> {
+    return this.exclusive('tick', () => this.#tick(now));
+  }
+
+  async #tick(now: Date): Promise<TickResult> {
     const state = await readAgentState(this.layout);
     const result: TickResult = { at: now.toISOString(), clockSkew: null, applied: [], certificate: watchCertificate(null, now, this.config.renewal.thresholdDays), request: null, renewal: state.renewal };
     const rotation = await this.#rotationOptions(now);
@@ -264,6 +293,10 @@ export class AgentLoop {
 
   /** Asks for a certificate now (the `request-renewal` command), unless a request is already in flight. */
   async requestNow(now: Date, reason: Exclude<RequestReason, 'bootstrap'> = 'manual'): Promise<TickResult['request']> {
+    return this.exclusive('request-renewal', () => this.#requestNow(now, reason));
+  }
+
+  async #requestNow(now: Date, reason: Exclude<RequestReason, 'bootstrap'>): Promise<TickResult['request']> {
     const state = await readAgentState(this.layout);
     const active = await new GenerationStore(this.layout).active();
     const watch = watchCertificate(validityOf(active), now, this.config.renewal.thresholdDays);
