@@ -3,14 +3,25 @@
 // breaks some hosts' chains (core/bundles/simulation/risk-fleet.ts): train a model and score the
 // fleet from the screen, find the broken hosts on top, open one's evidence and its chart with the
 // anomalous hours marked, approve one action and reject another (a rejection without a note is
-// refused), see their status and the audit entries, read the policy in Settings; axe-core on each.
+// refused), see their status and the audit entries, sign and export the approved renewal from the
+// Queue screen and check the bundle with openssl, read the policy in Settings; axe-core on each.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from '@playwright/test';
+import Database from 'better-sqlite3';
+import { writeBundle } from '../core/bundles/bundle-writer.js';
+import { RENEWAL_FILE } from '../core/bundles/payloads/renewal.js';
+import { RENEWAL_REQUEST_FILE, RENEWAL_REQUEST_SCHEMA_V1 } from '../core/bundles/payloads/renewal-request.js';
+import { renewalRequestFile } from '../core/bundles/payloads/renewal-request-builder.js';
+import { derivedKey, FLEET_PASSPHRASE } from '../core/bundles/simulation/fleet-simulator.js';
 import { simulateRiskFleet } from '../core/bundles/simulation/risk-fleet.js';
+import { SoftwareSigner } from '../core/keys/software-signer.js';
+import { buildCsr } from '../core/x509/csr-builder.js';
+import { openssl } from './helpers/openssl.js';
 import { chromiumAvailable, ensureRendererBuilt, launchChromium, screenshot, seriousA11yViolations, serveConsole, type ServedConsole } from './console/console-harness.js';
 
 const availability = chromiumAvailable();
@@ -24,6 +35,8 @@ describe('Risk and Queue screens in Chromium: scores, evidence, decisions', { sk
   let page: Page;
   let broken: string[];
   let healthy: string[];
+  let deviceCaId: string;
+  let forcedId: number;
 
   const nav = (name: string) => page.getByRole('navigation', { name: 'Console sections' }).getByRole('button', { name, exact: true }).click();
   const heading = (name: string) => page.getByRole('heading', { name, level: 1 }).waitFor();
@@ -40,6 +53,7 @@ describe('Risk and Queue screens in Chromium: scores, evidence, decisions', { sk
     ensureRendererBuilt();
     dir = mkdtempSync(join(tmpdir(), 'coldroot-console-risk-'));
     const { fleet, labels } = await simulateRiskFleet({ out: join(dir, 'fleet'), hosts: 5, days: 35, seed: 11, scenario: 'misconfiguration', incidentDay: 34, incidentHour: 6 });
+    deviceCaId = fleet.deviceCaId;
     broken = [...labels].filter(([, l]) => l).map(([h]) => h).sort();
     healthy = [...labels].filter(([, l]) => !l).map(([h]) => h).sort();
     assert.ok(broken.length >= 2 && healthy.length >= 1);
@@ -124,6 +138,7 @@ describe('Risk and Queue screens in Chromium: scores, evidence, decisions', { sk
     const forced = listed.value!.find((a) => a.action === 'forced-renewal' && a.host === broken[0])!;
     const investigation = listed.value!.find((a) => a.action === 'investigation' && a.host === broken[1])!;
     assert.ok(forced && investigation, JSON.stringify(listed));
+    forcedId = forced.id;
     const forcedRow = queue.getByRole('row', { name: `Action ${forced.id}` });
     assert.match(await forcedRow.innerText(), /forced-renewal[\s\S]*critical[\s\S]*since 2026-02-08 06:00Z[\s\S]*v1[\s\S]*pending/);
     await capture('queue-01-pending');
@@ -151,6 +166,81 @@ describe('Risk and Queue screens in Chromium: scores, evidence, decisions', { sk
     assert.equal(audit.value!.entries[0].actor, 'playwright');
     assert.deepEqual([audit.value!.entries[0].details.id, audit.value!.entries[0].details.modelVersion], [investigation.id, 1]);
     assert.ok(!served.stderr.join('').includes('failed'), `the host reported no fault: ${served.stderr.join('')}`);
+  });
+
+  test('the approved renewal is signed and exported from the Queue screen; openssl verifies the bundle; the overview counts it all', async () => {
+    // The broken host asks for its renewal (proven by its current TLS key, sent by the fleet's collector), as its agent would.
+    const db = new Database(join(served.home, 'coldroot.db'), { readonly: true });
+    const derOf = (subject: string, profile: string) => new Uint8Array(db.prepare('SELECT der FROM certificates WHERE subject = ? AND profile = ?').pluck().get(subject, profile) as Buffer);
+    const caDer = new Uint8Array(db.prepare('SELECT certificate_der FROM cas WHERE id = ?').pluck().get(deviceCaId) as Buffer);
+    const signer = (label: string) => new SoftwareSigner(derivedKey(11, label), 'ecdsa-p256', `software:${label}`);
+    const requests = await renewalRequestFile([{
+      requestId: 'renew-1', host: broken[0], profile: 'tls-server', reason: 'risk',
+      csr: await buildCsr(signer(`tls-next/${broken[0]}`), `CN=${broken[0]}`, { dns: [broken[0]] }),
+      proof: { kind: 'current-certificate', certificate: derOf(`CN=${broken[0]}`, 'tls-server'), key: signer(`tls/${broken[0]}`) },
+    }]);
+    const identity = { signer: signer('device/collector-01.fleet.example'), certificate: derOf('CN=collector-01.fleet.example', 'device-management'), chain: [caDer] };
+    db.close();
+    const file = join(dir, 'renewal-request.tar');
+    await writeBundle(file, { type: 'renewal-request', identity, sequence: 1000, createdAt: new Date(), files: [{ name: RENEWAL_REQUEST_FILE, schema: RENEWAL_REQUEST_SCHEMA_V1, records: 1, data: new TextEncoder().encode(JSON.stringify(requests)) }] });
+    await nav('Import');
+    await heading('Import');
+    await page.getByLabel('Choose bundles…').setInputFiles([file]);
+    await page.getByRole('article', { name: 'Verification report for renewal-request.tar' }).getByText('Verifies: ready to import').waitFor();
+    await page.getByRole('button', { name: /Import 1 bundle/ }).click();
+    await page.getByRole('list', { name: 'Import results' }).waitFor();
+    assert.match(await page.getByRole('list', { name: 'Import results' }).innerText(), /renewal-request\.tar: accepted, renewal-request/);
+    const made = await call('createBundleSigner', { caId: deviceCaId, caSecret: { passphrase: FLEET_PASSPHRASE }, keyStorage: 'software', keySecret: 'console risk signer passphrase' });
+    assert.ok(made.ok, JSON.stringify(made.error));
+
+    await nav('Queue');
+    await heading('Queue');
+    await page.getByRole('table', { name: 'Pending renewal requests' }).getByText(broken[0], { exact: true }).waitFor();
+    const form = page.getByRole('form', { name: 'Sign and export a renewal bundle' });
+    await form.getByLabel('Issuing CA').selectOption(deviceCaId);
+    await form.getByLabel(`Key passphrase of ${deviceCaId}`).fill(FLEET_PASSPHRASE);
+    await form.getByLabel('Passphrase of the bundle-signing key').fill('console risk signer passphrase');
+    const usb = join(dir, 'usb');
+    mkdirSync(usb);
+    await form.getByLabel(/Output folder on this machine/).fill(usb);
+    assert.equal(await form.getByLabel(/Carry the 1 approved risk action/).isChecked(), true);
+    await form.getByRole('button', { name: 'Sign and export the renewal bundle' }).click();
+    const exported = page.getByRole('status', { name: 'Exported renewal bundle' });
+    await exported.waitFor();
+    const text = await exported.innerText();
+    assert.match(text, /1 issued, 0 rejected/);
+    assert.match(text, new RegExp(`Risk actions carried and marked exported: #${forcedId}\\.`));
+    await capture('queue-03-exported');
+    const bundle = text.match(/written to (\S+\.tar)/)![1];
+    assert.ok(bundle.startsWith(usb), bundle);
+
+    // Outside Coldroot: the CMS signature chains to the fleet's root, every file matches the manifest, and the new certificate verifies.
+    const out = join(dir, 'unpacked');
+    mkdirSync(out);
+    assert.equal(spawnSync('tar', ['xf', bundle, '-C', out]).status, 0);
+    const chain = await call<{ pem: string }>('exportChain', { caId: deviceCaId });
+    const pems = chain.value!.pem.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g)!;
+    writeFileSync(join(dir, 'fleet-root.pem'), `${pems.at(-1)}\n`);
+    const cms = openssl(['cms', '-verify', '-binary', '-inform', 'DER', '-in', join(out, 'manifest.p7s'), '-content', join(out, 'manifest.json'), '-CAfile', join(dir, 'fleet-root.pem'), '-out', '/dev/null']);
+    assert.equal(cms.code, 0, cms.stderr);
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { type: string };
+    assert.equal(manifest.type, 'renewal');
+    const index = JSON.parse(readFileSync(join(out, RENEWAL_FILE), 'utf8')) as { hosts?: unknown; [k: string]: unknown };
+    const certFile = JSON.stringify(index).match(/certs\/[^"]+\.pem/)![0];
+    const v = openssl(['verify', '-CAfile', join(dir, 'fleet-root.pem'), '-untrusted', join(out, 'chain.pem'), join(out, certFile)]);
+    assert.equal(v.code, 0, v.stderr);
+    assert.match(openssl(['x509', '-in', join(out, certFile), '-noout', '-subject']).stdout, new RegExp(`CN ?= ?${broken[0].replace(/\./g, '\\.')}`));
+    const after = await call<Array<{ id: number; exportedIn: string | null }>>('actionsList', { status: 'exported' });
+    assert.deepEqual(after.value!.map((a) => a.id), [forcedId]);
+
+    await nav('Overview');
+    await heading('Overview');
+    const risk = await page.getByRole('region', { name: 'Fleet risk at a glance' }).innerText();
+    assert.match(risk, new RegExp(`5 certificates on 5 hosts scored \\(model v1, [^)]+\\): ${broken.length} critical`));
+    const queued = await page.getByRole('region', { name: 'Action queue' }).innerText();
+    const count = async (status: string) => (await call<unknown[]>('actionsList', { status })).value!.length;
+    assert.match(queued, new RegExp(`Risk actions: ${await count('pending')} waiting for a decision, ${await count('approved')} approved\\.`));
+    await capture('overview-scored');
   });
 
   test('settings show the risk policy in effect and where it comes from', async () => {

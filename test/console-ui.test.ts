@@ -66,6 +66,8 @@ describe('operator console in Chromium (browser host)', { skip, timeout: 170_000
     await page.getByRole('heading', { name: 'Recent bundles' }).waitFor();
     await page.getByText('CN=collector-01.fleet.example').first().waitFor();
     assert.match(await page.getByRole('list', { name: 'Inventory' }).innerText(), /83\s+Certificates/);
+    assert.match(await page.getByRole('region', { name: 'Fleet risk at a glance' }).innerText(), /No certificate scored yet[\s\S]*6 from 6 hosts/);
+    assert.match(await page.getByRole('region', { name: 'Action queue' }).innerText(), /Risk actions: 0 waiting for a decision, 0 approved\.[\s\S]*Renewal requests received: 3 pending/);
     await capture('02-overview');
   });
 
@@ -232,7 +234,7 @@ describe('operator console in Chromium (browser host)', { skip, timeout: 170_000
     for (const f of manifest.files) assert.equal(createHash('sha256').update(readFileSync(join(out, f.name))).digest('hex'), f.sha256, f.name);
   });
 
-  test('risk, agents and settings screens say what exists and what arrives later', async () => {
+  test('risk, agents and settings screens show the demo fleet: agents\' reports, renewal counters, no rollout yet, tokens', async () => {
     await nav('Risk');
     await heading('Risk');
     await page.getByText(/6 latest reports from 6 hosts/).waitFor();
@@ -241,6 +243,7 @@ describe('operator console in Chromium (browser host)', { skip, timeout: 170_000
     await nav('Agents');
     await heading('Agents');
     await page.getByText(/3 hosts asked: 0 pending, 2 issued/).waitFor();
+    await page.getByText('No canary rollout reported yet', { exact: false }).waitFor();
     await capture('13-agents');
     await nav('Settings');
     await heading('Settings');

@@ -79,6 +79,9 @@ export async function overview(store: Store, now: Date) {
   const byStatus = (s: string) => requests.find((r) => r.status === s)?.n ?? 0;
   const risk = db.prepare(`SELECT count(*) AS reports, count(DISTINCT host) AS hosts, coalesce(sum(level = 'high'), 0) AS high, coalesce(sum(level = 'critical'), 0) AS critical
     FROM risk_reports r WHERE computed_at = (SELECT max(computed_at) FROM risk_reports r2 WHERE r2.host = r.host AND r2.cert_sha256 = r.cert_sha256)`).get() as { reports: number; hosts: number; high: number; critical: number };
+  const scores = db.prepare(`SELECT count(*) AS certificates, count(DISTINCT host) AS hosts, coalesce(sum(level = 'high'), 0) AS high,
+    coalesce(sum(level = 'critical'), 0) AS critical, max(model_version) AS newestModel, max(updated_at) AS scoredAt FROM certificate_risk`).get() as { certificates: number; hosts: number; high: number; critical: number; newestModel: number | null; scoredAt: string | null };
+  const actionCount = (status: string) => n('SELECT count(*) AS n FROM risk_actions WHERE status = ?', status);
   const last = db.prepare('SELECT seq, at FROM audit_entries ORDER BY seq DESC LIMIT 1').get() as { seq: number; at: string } | undefined;
   return {
     cas: await caHealth(store, now),
@@ -89,6 +92,8 @@ export async function overview(store: Store, now: Date) {
       processed_at AS processedAt, operator, file_sha256 AS fileSha256 FROM bundles ORDER BY id DESC LIMIT 8`).all() as Array<{ bundleId: string; direction: 'import' | 'export'; type: string; producerSubject: string; sequence: number; createdAt: string; records: number; processedAt: string; operator: string; fileSha256: string | null }>,
     renewalRequests: { pending: byStatus('pending'), issued: byStatus('issued'), rejected: byStatus('rejected') },
     risk,
+    scores,
+    actions: { pending: actionCount('pending'), approved: actionCount('approved') },
     audit: { entries: last?.seq ?? 0, lastAt: last?.at ?? null },
   };
 }

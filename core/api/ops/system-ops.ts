@@ -56,7 +56,12 @@ export const Overview = z.object({
   expiringSoon: z.array(z.object({ caId: z.string(), serial: z.string(), subject: z.string(), notAfter: Iso, profile: z.string() })),
   recentImports: z.array(BundleRow),
   renewalRequests: z.object({ pending: z.number(), issued: z.number(), rejected: z.number() }),
+  /** The hosts' agents' own latest risk reports. */
   risk: z.object({ reports: z.number(), hosts: z.number(), high: z.number(), critical: z.number() }),
+  /** The console's scores: each certificate's latest, by level, and the model that made the newest. */
+  scores: z.object({ certificates: z.number(), hosts: z.number(), high: z.number(), critical: z.number(), newestModel: z.number().nullable(), scoredAt: Iso.nullable() }),
+  /** The action queue: proposals waiting for an operator, and approved ones not yet exported or closed. */
+  actions: z.object({ pending: z.number(), approved: z.number() }),
   audit: z.object({ entries: z.number(), lastAt: Iso.nullable() }),
 });
 

@@ -16,17 +16,6 @@ export function Notice({ kind = 'info', children }: { kind?: 'info' | 'ok' | 'wa
   return <div className={`banner banner-${kind}`} role="status">{children}</div>;
 }
 
-/** A screen or a part of it that arrives with a later issue: said plainly, with no made-up data. */
-export function ComingWith({ issue, what, children }: { issue: number; what: string; children?: ReactNode }) {
-  return (
-    <section className="card coming" aria-label={`${what} (arrives with issue ${issue})`}>
-      <h3>{what}</h3>
-      <p>Arrives with issue {issue}. Nothing on this panel is simulated: it stays empty until that work lands.</p>
-      {children}
-    </section>
-  );
-}
-
 export function Progress({ done, total, message }: { done: number; total: number; message: string }) {
   const pct = total > 0 ? Math.round((100 * done) / total) : 0;
   return (

@@ -232,6 +232,7 @@ function RolloutsCard() {
     <section className="card" aria-labelledby="ag-rollouts">
       <h2 id="ag-rollouts">Certificate rollouts</h2>
       <ErrorBanner error={rollouts.error} />
+      {!rollouts.value && !rollouts.error && <Busy label="Reading the rollouts the agents reported" />}
       {rollouts.value && rows.length === 0 && <p>No canary rollout reported yet. Agents with a TLS front report them in their metric bundles (Import).</p>}
       {rows.length > 0 && (
         <table aria-label="Certificate rollouts">

@@ -51,14 +51,19 @@ export function OverviewScreen() {
         </section>
         <section className="card" aria-labelledby="ov-risk">
           <h2 id="ov-risk">Fleet risk at a glance</h2>
-          <p>{fmtInt(o.risk.reports)} latest risk reports from {fmtInt(o.risk.hosts)} hosts' agents: <strong>{fmtInt(o.risk.critical)}</strong> critical, <strong>{fmtInt(o.risk.high)}</strong> high.</p>
-          <p><button type="button" className="link" onClick={() => showCertificates({ risk: 'high' })}>Show certificates at high risk or above</button></p>
-          <p className="muted">Console-side scoring, evidence and forecasts arrive with issue 6.</p>
+          {o.scores.newestModel === null ? <p>No certificate scored yet: train a model and score the fleet on the Risk screen.</p> : (
+            <p>{fmtInt(o.scores.certificates)} certificates on {fmtInt(o.scores.hosts)} hosts scored (model v{o.scores.newestModel}, {fmtDate(o.scores.scoredAt)}): <strong>{fmtInt(o.scores.critical)}</strong> critical, <strong>{fmtInt(o.scores.high)}</strong> high.</p>
+          )}
+          <p>The hosts' agents' own latest reports: {fmtInt(o.risk.reports)} from {fmtInt(o.risk.hosts)} hosts, <strong>{fmtInt(o.risk.critical)}</strong> critical, <strong>{fmtInt(o.risk.high)}</strong> high.</p>
+          <p>
+            <button type="button" className="link" onClick={() => go('risk')}>Open the Risk screen</button>{' · '}
+            <button type="button" className="link" onClick={() => showCertificates({ risk: 'high' })}>Show certificates at high risk or above</button>
+          </p>
         </section>
         <section className="card" aria-labelledby="ov-queue">
           <h2 id="ov-queue">Action queue</h2>
+          <p>Risk actions: <strong>{fmtInt(o.actions.pending)}</strong> waiting for a decision, {fmtInt(o.actions.approved)} approved.</p>
           <p>Renewal requests received: <strong>{fmtInt(o.renewalRequests.pending)}</strong> pending, {fmtInt(o.renewalRequests.issued)} issued, {fmtInt(o.renewalRequests.rejected)} rejected.</p>
-          <p className="muted">Approving, rejecting and batch-signing actions arrive with issue 6 (the action queue).</p>
           <button type="button" className="link" onClick={() => go('queue')}>Open the queue</button>
         </section>
       </div>
