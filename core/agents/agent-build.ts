@@ -106,6 +106,17 @@ function onPath(tool: string): string | null {
   return null;
 }
 
+// CommonJS has no import.meta: modules that locate themselves (createRequire(import.meta.url)) get this file's URL.
+const CJS_BANNER = "var __coldrootImportMetaUrl = require('node:url').pathToFileURL(__filename).href;";
+
+/** The agent as one CommonJS script: what a Node 20 single executable embeds (it runs no ES modules). */
+export async function buildAgentCommonJs(entry: string, outFile: string): Promise<void> {
+  await build({
+    entryPoints: [entry], outfile: outFile, bundle: true, platform: 'node', target: 'node20', format: 'cjs', external: [...FORBIDDEN_MODULES],
+    banner: { js: CJS_BANNER }, define: { 'import.meta.url': '__coldrootImportMetaUrl' }, logLevel: 'silent', absWorkingDir: REPO_ROOT, legalComments: 'none',
+  });
+}
+
 /**
  * A Node single executable application: Node 20 embeds one CommonJS script (so the agent is
  * bundled again as CommonJS), prepares the blob with --experimental-sea-config and injects it
@@ -121,7 +132,7 @@ async function buildSea(entry: string, out: string): Promise<SeaResult> {
   try {
     const script = join(work, 'agent.cjs');
     try {
-      await build({ entryPoints: [entry], outfile: script, bundle: true, platform: 'node', target: 'node20', format: 'cjs', external: [...FORBIDDEN_MODULES], logLevel: 'silent', absWorkingDir: REPO_ROOT });
+      await buildAgentCommonJs(entry, script);
     } catch (e) {
       return { status: 'skipped', reason: `the agent cannot be bundled as CommonJS, which Node 20 SEA requires: ${(e as { errors?: Array<{ text: string }> }).errors?.[0]?.text ?? (e as Error).message}` };
     }

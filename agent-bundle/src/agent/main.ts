@@ -8,11 +8,14 @@ function exitOverrideAll(cmd: Command): void {
   cmd.commands.forEach(exitOverrideAll);
 }
 
-const program = agentProgram();
-exitOverrideAll(program);
-try {
+async function main(): Promise<void> {
+  const program = agentProgram();
+  exitOverrideAll(program);
   await program.parseAsync(process.argv);
-} catch (e) {
+}
+
+// No top-level await: the single executable (SEA) build embeds this file as CommonJS, which has none.
+main().catch((e: unknown) => {
   if (e instanceof CommanderError) {
     // help and version exit 0; a usage error is bad input
     process.exitCode = e.exitCode === 0 ? 0 : 2;
@@ -23,4 +26,4 @@ try {
     process.stderr.write(`error: ${(e as Error).stack ?? String(e)}\n`);
     process.exitCode = 1;
   }
-}
+});
