@@ -1,4 +1,4 @@
-import type { Database } from 'better-sqlite3';
+import type { Database, Statement } from 'better-sqlite3';
 import { ColdrootError } from '../errors.js';
 
 export type RevocationReason =
@@ -34,12 +34,22 @@ function fromRow(r: Row): CertificateRecord {
   };
 }
 
+// Batch issuance runs these once per certificate: prepare each statement once per connection.
+const statements = new WeakMap<Database, Map<string, Statement>>();
+function cached(db: Database, sql: string): Statement {
+  let m = statements.get(db);
+  if (!m) statements.set(db, (m = new Map()));
+  let st = m.get(sql);
+  if (!st) m.set(sql, (st = db.prepare(sql)));
+  return st;
+}
+
 export function serialExists(db: Database, caId: string, serial: string): boolean {
-  return !!db.prepare('SELECT 1 FROM certificates WHERE ca_id = ? AND serial = ?').get(caId, serial);
+  return !!cached(db, 'SELECT 1 FROM certificates WHERE ca_id = ? AND serial = ?').get(caId, serial);
 }
 
 export function insertCertificate(db: Database, c: CertificateRecord): void {
-  db.prepare(`INSERT INTO certificates (ca_id, serial, profile, subject, sans, not_before, not_after, fingerprint_sha256, der, status, revoked_at, revocation_reason, issued_at)
+  cached(db, `INSERT INTO certificates (ca_id, serial, profile, subject, sans, not_before, not_after, fingerprint_sha256, der, status, revoked_at, revocation_reason, issued_at)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
     c.caId, c.serial, c.profile, c.subject, JSON.stringify(c.sans), c.notBefore, c.notAfter, c.fingerprintSha256, Buffer.from(c.der),
     c.status, c.revokedAt, c.revocationReason, c.issuedAt,
