@@ -41,6 +41,8 @@ describe('coldroot agent package', () => {
     const cmd = asRoot ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', 'sh', ...args] : ['sh', ...args];
     return spawnSync(cmd[0], cmd.slice(1), { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000 });
   };
+  /** FILES, plus the single executable where this machine could build one (postject on PATH). */
+  const packageFiles = () => (result.agent.sea.status === 'built' ? [...FILES.slice(0, 3), 'agent/coldroot-agent', ...FILES.slice(3)] : FILES);
   const tree = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir, { recursive: true }).map(String).sort() : []);
 
   before(async () => {
@@ -75,11 +77,12 @@ describe('coldroot agent package', () => {
     assert.deepEqual(result.packages.map((p) => [p.host, p.path]), [['web-01.fleet.example', join(work, 'packages', 'web-01.fleet.example.agent-package')], ['db-01.fleet.example', join(work, 'packages', 'db-01.fleet.example.agent-package')]]);
     for (const p of result.packages) {
       assert.equal(statSync(p.path).mode & 0o777, 0o600);
-      assert.deepEqual(execFileSync('tar', ['tf', p.path], { encoding: 'utf8' }).trim().split('\n'), FILES);
+      assert.deepEqual(execFileSync('tar', ['tf', p.path], { encoding: 'utf8' }).trim().split('\n'), packageFiles());
     }
     assert.deepEqual(result.anchors.map((a) => a.caId), [kit.root.id]);
-    assert.equal(result.agent.sea.status, 'skipped');
-    assert.match(result.agent.sea.status === 'skipped' ? result.agent.sea.reason : '', /postject/);
+    // The single executable needs postject on PATH (not a dependency of this repository); without it, that is the reason given.
+    if (result.agent.sea.status === 'skipped') assert.match(result.agent.sea.reason, /^postject is not installed/);
+    else assert.equal(result.agent.sea.path, 'agent/coldroot-agent');
     const rows = kit.svc.store.db.prepare("SELECT type, direction, sequence, file_sha256 AS sha FROM bundles WHERE type = 'agent-package' ORDER BY sequence").all();
     assert.deepEqual(rows, result.packages.map((p, i) => ({ type: 'agent-package', direction: 'export', sequence: i + 1, sha: p.sha256 })));
     const audit = kit.svc.store.audit.list({ limit: 1000 }).filter((e) => e.action === 'agent.package');
@@ -105,7 +108,7 @@ describe('coldroot agent package', () => {
     assert.equal(result.anchors[0].sha256, createHashOfPem(readFileSync(join(dir, 'trust/anchors.pem'), 'utf8')));
     // The reader takes the bundle apart as it would any other: hashes checked, config.json parsed.
     const read = await readBundle(result.packages[1].path, { limits: resolveLimits(), admit: () => 'process', sink: {} });
-    assert.deepEqual(read.files.map((f) => f.name), FILES.slice(2));
+    assert.deepEqual(read.files.map((f) => f.name), packageFiles().slice(2));
   });
 
   test('config.json passes the agent\'s own schema; the unit runs it unprivileged with the transport folders writable', () => {
@@ -157,6 +160,32 @@ describe('coldroot agent package', () => {
     assert.equal(second.status, 0, second.stderr);
     assert.deepEqual(tree(prefix), before);
     assert.equal(statSync(join(state, 'bootstrap/key.pem')).mode & 0o777, 0o600);
+  });
+
+  test('--runtime sea: refused when the package holds no single executable; where it does, installed 0755 and named by the unit', () => {
+    const roots = result.anchors.map((a) => a.sha256);
+    const auto = install(join(work, 'web'), prefixOf('runtime-auto'), roots);
+    assert.equal(auto.status, 0, auto.stderr);
+    assert.match(auto.stdout, /runtime node\)/, 'node 20+ is here, so auto picks it');
+    const wrong = unprivileged([join(work, 'web', 'install.sh'), '--runtime', 'java', '--root-sha256', roots[0]]);
+    assert.equal(wrong.status, 2);
+    assert.match(wrong.stderr, /--runtime 'java' is not auto, node or sea/);
+    const prefix = prefixOf('runtime-sea');
+    const r = unprivileged([join(work, 'web', 'install.sh'), '--prefix', prefix, '--user', me, '--no-systemd', '--runtime', 'sea', ...roots.flatMap((x) => ['--root-sha256', x])]);
+    if (result.agent.sea.status === 'skipped') {
+      assert.equal(r.status, 1);
+      assert.match(r.stderr, /this package holds no single executable \(agent\/coldroot-agent\)/);
+      assert.deepEqual(tree(prefix), []);
+      return;
+    }
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /runtime sea\)/);
+    const bin = join(prefix, 'opt/coldroot-agent/coldroot-agent');
+    assert.equal(statSync(bin).mode & 0o777, 0o755);
+    assert.match(readFileSync(join(prefix, 'etc/systemd/system/coldroot-agent.service'), 'utf8'), /^ExecStart=\/opt\/coldroot-agent\/coldroot-agent run$/m);
+    const check = spawnSync(bin, ['--config', join(prefix, 'var/lib/coldroot-agent/config.json'), 'check-config'], { encoding: 'utf8', env: { PATH: '/nonexistent' } });
+    assert.equal(check.status, 0, check.stderr);
+    assert.equal(JSON.parse(check.stdout).effective.host, 'web-01.fleet.example');
   });
 
   test('as root, files go to the agent user (here root itself: the test creates no system user)', { skip: !asRoot && 'needs root' }, () => {

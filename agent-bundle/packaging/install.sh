@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs a Coldroot agent package on this host, after verifying it.
 #
-#   sh install.sh [PACKAGE] --root-sha256 HEX [--prefix DIR] [--user NAME] [--no-systemd]
+#   sh install.sh [PACKAGE] --root-sha256 HEX [--prefix DIR] [--user NAME] [--no-systemd] [--runtime auto|node|sea]
 #
 # PACKAGE is the extracted package folder (default: the folder holding this script) or the
 # package file itself (it is unpacked into a temporary folder). HEX is the SHA-256 fingerprint of
@@ -12,7 +12,9 @@
 #   3. manifest.json is an agent-package manifest and every file matches its size and SHA-256,
 #      with no file that the manifest does not list.
 # Step 3 runs with node (which the agent needs anyway), else python3 (COLDROOT_VERIFIER=node|python3
-# forces one). Re-running it is safe: files are replaced atomically, the user is created once.
+# forces one). The agent runs on node (20+) when the host has it, else on the package's single
+# executable (agent/coldroot-agent, present when the console's build machine could make one);
+# --runtime node|sea chooses. Re-running it is safe: files are replaced atomically, the user is created once.
 set -eu
 
 umask 077
@@ -23,9 +25,10 @@ SYSTEMD=yes
 ROOTS=
 PACKAGE=
 UNIT_NAME=coldroot-agent.service
+RUNTIME=auto
 
 fail() { printf '%s: error: %s\n' "$PROG" "$1" >&2; [ -n "${2:-}" ] && printf '%s: hint: %s\n' "$PROG" "$2" >&2; exit "${3:-1}"; }
-usage() { fail "$1" 'usage: sh install.sh [PACKAGE] --root-sha256 HEX [--prefix DIR] [--user NAME] [--no-systemd]' 2; }
+usage() { fail "$1" 'usage: sh install.sh [PACKAGE] --root-sha256 HEX [--prefix DIR] [--user NAME] [--no-systemd] [--runtime auto|node|sea]' 2; }
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -37,7 +40,9 @@ while [ $# -gt 0 ]; do
     --prefix) [ $# -ge 2 ] || usage '--prefix needs a folder'; PREFIX=$2; shift 2 ;;
     --user) [ $# -ge 2 ] || usage '--user needs a name'; AGENT_USER=$2; shift 2 ;;
     --no-systemd) SYSTEMD=no; shift ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    --runtime) [ $# -ge 2 ] || usage '--runtime needs auto, node or sea'
+      case "$2" in auto|node|sea) RUNTIME=$2 ;; *) usage "--runtime '$2' is not auto, node or sea" ;; esac; shift 2 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     -*) usage "unknown option $1" ;;
     *) [ -z "$PACKAGE" ] || usage "more than one package given ($PACKAGE, $1)"; PACKAGE=$1; shift ;;
   esac
@@ -156,11 +161,31 @@ if ! openssl cms -verify -binary -inform DER -in "$PKG/manifest.p7s" -content "$
 fi
 # (3. ran above: with the manifest now authenticated, its hashes vouch for every file.)
 
+# Which runtime the service uses: node 20+ with the bundle, or the single executable (no node needed).
+SEA_FILE=$PKG/agent/coldroot-agent
+NODE_OK=no
+NODE_WHY='node is not installed'
 if command -v node >/dev/null 2>&1; then
   major=$(node -p 'process.versions.node.split(".")[0]')
-  [ "$major" -ge 20 ] || fail "node $(node --version) is too old: the agent needs Node.js 20 or later" 'Upgrade Node.js, then run install.sh again'
-else
-  printf '%s: warning: node is not installed; the agent needs Node.js 20 or later to run\n' "$PROG" >&2
+  if [ "$major" -ge 20 ]; then NODE_OK=yes; else NODE_WHY="node $(node --version) is too old (the agent needs Node.js 20 or later)"; fi
+fi
+sea_runs() {
+  cp "$SEA_FILE" "$WORK/coldroot-agent" && chmod 0755 "$WORK/coldroot-agent" && "$WORK/coldroot-agent" --help >/dev/null 2>"$WORK/sea.err"
+}
+if [ "$RUNTIME" = auto ]; then
+  if [ "$NODE_OK" = yes ]; then RUNTIME=node
+  elif [ -f "$SEA_FILE" ]; then RUNTIME=sea
+  else RUNTIME=node
+  fi
+fi
+if [ "$RUNTIME" = sea ]; then
+  [ -f "$SEA_FILE" ] || fail 'this package holds no single executable (agent/coldroot-agent): the console could not build one' 'Install Node.js 20 or later and use --runtime node (the default when node is present)'
+  sea_runs || fail "the package's single executable does not run on this host: $(tr '\n' ' ' <"$WORK/sea.err" 2>/dev/null)" 'It is built for the console machine'"'"'s OS and CPU; install Node.js 20 or later and use --runtime node'
+elif [ "$NODE_OK" = no ]; then
+  case "$NODE_WHY" in
+    *'too old'*) fail "$NODE_WHY" 'Upgrade Node.js, then run install.sh again' ;;
+    *) printf '%s: warning: %s; the agent needs Node.js 20 or later to run\n' "$PROG" "$NODE_WHY" >&2 ;;
+  esac
 fi
 
 # --- install -------------------------------------------------------------------------------
@@ -201,14 +226,20 @@ if [ "$IS_ROOT" = yes ]; then
   chown "$AGENT_USER:$AGENT_GROUP" "$STATE_DIR" "$STATE_DIR/trust" "$STATE_DIR/bootstrap"
 fi
 put "$PKG/agent/coldroot-agent.mjs" "$OPT_DIR/coldroot-agent.mjs" 0644 root:root
+if [ "$RUNTIME" = sea ]; then put "$SEA_FILE" "$OPT_DIR/coldroot-agent" 0755 root:root; fi
 put "$PKG/config.json" "$STATE_DIR/config.json" 0640 "$AGENT_USER:$AGENT_GROUP"
 put "$PKG/trust/anchors.pem" "$STATE_DIR/trust/anchors.pem" 0644 "$AGENT_USER:$AGENT_GROUP"
 put "$PKG/bootstrap/cert.pem" "$STATE_DIR/bootstrap/cert.pem" 0644 "$AGENT_USER:$AGENT_GROUP"
 put "$PKG/bootstrap/key.pem" "$STATE_DIR/bootstrap/key.pem" 0600 "$AGENT_USER:$AGENT_GROUP"
 
-# The unit names the agent user and this host's node.
+# The unit names the agent user and the runtime: this host's node with the bundle, or the single executable.
 NODE_BIN=$(command -v node 2>/dev/null || echo /usr/bin/node)
-sed -e "s#^User=.*#User=$AGENT_USER#" -e "s#^Group=.*#Group=$AGENT_GROUP#" -e "s#^ExecStart=/usr/bin/node #ExecStart=$NODE_BIN #" \
+if [ "$RUNTIME" = sea ]; then
+  EXEC_SED='s#^ExecStart=/usr/bin/node /opt/coldroot-agent/coldroot-agent.mjs #ExecStart=/opt/coldroot-agent/coldroot-agent #'
+else
+  EXEC_SED="s#^ExecStart=/usr/bin/node #ExecStart=$NODE_BIN #"
+fi
+sed -e "s#^User=.*#User=$AGENT_USER#" -e "s#^Group=.*#Group=$AGENT_GROUP#" -e "$EXEC_SED" \
   "$PKG/coldroot-agent.service" >"$WORK/unit"
 mkdir -p "$UNIT_DIR"
 put "$WORK/unit" "$UNIT_DIR/$UNIT_NAME" 0644 root:root
@@ -219,4 +250,4 @@ if [ "$SYSTEMD" = yes ]; then
   systemctl enable "$UNIT_NAME"
   systemctl restart "$UNIT_NAME"
 fi
-printf 'Installed the Coldroot agent for %s into %s (state %s)%s\n' "$AGENT_USER" "${PREFIX:-/}" "$STATE_DIR" "$([ "$SYSTEMD" = yes ] && echo ', service enabled and started' || echo ', systemd skipped')"
+printf 'Installed the Coldroot agent for %s into %s (state %s, runtime %s)%s\n' "$AGENT_USER" "${PREFIX:-/}" "$STATE_DIR" "$RUNTIME" "$([ "$SYSTEMD" = yes ] && echo ', service enabled and started' || echo ', systemd skipped')"
