@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { assertLoopback, CONSOLE_CSP, startBrowserHost, type BrowserHost } from '../core/api/browser-host.js';
-import { openConsoleHost, type ConsoleHost } from '../core/api/console-host.js';
+import { clockFrom, openConsoleHost, type ConsoleHost } from '../core/api/console-host.js';
 import { coldroot } from './helpers/cli.js';
 
 interface Reply { status: number; headers: Record<string, string | string[] | undefined>; body: string }
@@ -62,6 +62,28 @@ describe('browser host', () => {
     assert.equal(r.code, 2);
     assert.equal(r.json.error.code, 'NON_LOOPBACK_BIND');
     assert.equal(existsSync(home), false);
+  });
+
+  test('coldroot serve --now with a time that is not ISO 8601 exits 2 with the reason and touches no home', () => {
+    const home = join(dir, 'never-made-either');
+    const r = coldroot(['serve', '--home', home, '--now', 'yesterday', '--json']);
+    assert.equal(r.code, 2);
+    assert.deepEqual([r.json.error.code, r.json.error.message], ['BAD_TIME', "--now 'yesterday' is not an ISO 8601 time"]);
+    assert.equal(existsSync(home), false);
+  });
+
+  test("a console host on a clock started at a given time dates its work by that clock, which runs on", async () => {
+    const start = new Date('2026-02-09T01:00:00Z');
+    const replay = openConsoleHost({ home: join(dir, 'replay-home'), operator: 'tester', host: 'browser', now: clockFrom(start) });
+    try {
+      const [init] = replay.svc.store.audit.list({ order: 'asc', offset: 0, limit: 1 });
+      const at = Date.parse(init.at) - start.getTime();
+      assert.ok(at >= 0 && at < 60_000, `home.init at ${init.at}`);
+      await new Promise((r) => setTimeout(r, 20));
+      assert.ok(replay.svc.ctx.now().getTime() > Date.parse(init.at), 'the clock runs on');
+    } finally {
+      replay.close();
+    }
   });
 
   test('without the token nothing is served: not the page, not the API', async () => {

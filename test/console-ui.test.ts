@@ -40,7 +40,7 @@ describe('operator console in Chromium (browser host)', { skip, timeout: 170_000
     ensureRendererBuilt();
     dir = mkdtempSync(join(tmpdir(), 'coldroot-console-ui-'));
     token = createSoftHsmToken({ label: 'console-hsm', pin: '24681357' });
-    served = await serveConsole(join(dir, 'home'), { SOFTHSM2_CONF: token.confPath });
+    served = await serveConsole(join(dir, 'home'), { env: { SOFTHSM2_CONF: token.confPath } });
     browser = await launchChromium();
     page = await (await browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true })).newPage();
     page.setDefaultTimeout(20_000);

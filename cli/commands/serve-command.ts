@@ -3,9 +3,9 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { assertLoopback, startBrowserHost, type BrowserHost } from '../../core/api/browser-host.js';
-import { openConsoleHost } from '../../core/api/console-host.js';
+import { clockFrom, openConsoleHost } from '../../core/api/console-host.js';
 import { ColdrootError } from '../../core/errors.js';
 import { resolveHome } from '../../core/store/home.js';
 import { globals } from '../console-session.js';
@@ -50,17 +50,22 @@ export function serveCommand(): Command {
     .option('--port <N>', 'port (default: a free one)', (v) => Number(v))
     .option('--host <ADDR>', 'loopback address to bind: 127.0.0.1 or ::1', '127.0.0.1')
     .option('--open', 'open it in a Chromium app window when one is installed; stop when the window closes')
-    .action(async (o: { port?: number; host: string; open?: boolean }, cmd: Command) => {
+    .addOption(new Option('--now <ISO_TIME>', "the console's clock starts at this time and runs on from it (tests, incident replays)").hideHelp())
+    .action(async (o: { port?: number; host: string; open?: boolean; now?: string }, cmd: Command) => {
       const g = globals(cmd);
       if (o.port !== undefined && (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535)) {
         throw new ColdrootError('BAD_PORT', `--port ${o.port} is not a port number`, 'Give 1..65535, or leave --port out for a free one');
       }
       assertLoopback(o.host);
+      const start = o.now === undefined ? null : new Date(o.now);
+      if (start && (!/^\d{4}-\d{2}-\d{2}T/.test(o.now!) || Number.isNaN(start.getTime()))) {
+        throw new ColdrootError('BAD_TIME', `--now '${o.now}' is not an ISO 8601 time`, 'Write it like 2026-02-09T06:00:00Z');
+      }
       if (!existsSync(join(RENDERER_DIR, 'index.html'))) {
         throw new ColdrootError('CONSOLE_NOT_BUILT', `The console UI is not built (${RENDERER_DIR}/index.html is missing)`, 'Run: npm run build:console (npm start builds it too)', 'failure');
       }
       const session = openConsoleHost({
-        home: resolveHome(g.home), operator: g.operator ?? process.env.COLDROOT_OPERATOR ?? userInfo().username, host: 'browser',
+        home: resolveHome(g.home), operator: g.operator ?? process.env.COLDROOT_OPERATOR ?? userInfo().username, host: 'browser', now: start ? clockFrom(start) : undefined,
         onInternalError: (op, e) => process.stderr.write(`console: ${op} failed: ${(e as Error)?.stack ?? String(e)}\n`),
       });
       let host: BrowserHost;
@@ -84,6 +89,7 @@ export function serveCommand(): Command {
       const app = o.open ? openAppWindow(host.url, () => void stop()) : { opened: null };
       const opened = app.opened;
       const home = session.svc.store.home;
+      if (start) process.stderr.write(`The console's clock was set to ${start.toISOString()} (--now) and runs on from it: what it signs and records is dated by it.\n`);
       if (g.json) process.stdout.write(`${JSON.stringify({ url: host.url, origin: host.origin, port: host.port, home, opened })}\n`);
       else {
         process.stdout.write(`Coldroot console for ${home}\n  ${host.url}\n`);

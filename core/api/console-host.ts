@@ -17,6 +17,15 @@ export interface ConsoleHost {
   close(): void;
 }
 
+/**
+ * A clock that shows `start` now and runs on at the real rate: a served console replaying a day
+ * (tests, incident replays) still orders its audit entries and decisions in time.
+ */
+export function clockFrom(start: Date): () => Date {
+  const offset = start.getTime() - Date.now();
+  return () => new Date(Date.now() + offset);
+}
+
 export const COLDROOT_VERSION = (JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { version: string }).version;
 
 /**
@@ -24,8 +33,8 @@ export const COLDROOT_VERSION = (JSON.parse(readFileSync(fileURLToPath(new URL('
  * opened for writing (created and initialised on first use) and held until close; a staging folder
  * for the files the operator hands over; and the dispatcher that runs the contract's operations.
  */
-export function openConsoleHost(opts: { home: string; operator: string; host: 'browser' | 'electron'; onInternalError?: (op: string, e: unknown) => void }): ConsoleHost {
-  const svc = ConsoleService.open({ home: opts.home, operator: opts.operator, create: true });
+export function openConsoleHost(opts: { home: string; operator: string; host: 'browser' | 'electron'; now?: () => Date; onInternalError?: (op: string, e: unknown) => void }): ConsoleHost {
+  const svc = ConsoleService.open({ home: opts.home, operator: opts.operator, create: true, now: opts.now });
   try {
     svc.initialize();
     // A larger page cache keeps the inventory's indexes in memory from one page to the next.

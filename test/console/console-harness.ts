@@ -40,12 +40,24 @@ export interface ServedConsole {
   home: string;
   proc: ChildProcess;
   stderr: string[];
+  /** The console's clock: the real one, or the one started at `now` (approximately: it started when the host did). */
+  now(): Date;
   stop(): Promise<void>;
 }
 
+export interface ServeOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Start the console's clock at this time (`coldroot serve --now`), so a test's fleet never ages out. */
+  now?: Date;
+  timeoutMs?: number;
+}
+
 /** `coldroot serve` in a child process on a free loopback port; resolves once it printed its URL. */
-export async function serveConsole(home: string, env: NodeJS.ProcessEnv = {}, timeoutMs = 30_000): Promise<ServedConsole> {
-  const proc = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'coldroot.js'), 'serve', '--home', home, '--json'], {
+export async function serveConsole(home: string, opts: ServeOptions = {}): Promise<ServedConsole> {
+  const { env = {}, timeoutMs = 30_000 } = opts;
+  const offset = opts.now ? opts.now.getTime() - Date.now() : 0;
+  const clock = opts.now ? ['--now', opts.now.toISOString()] : [];
+  const proc = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'coldroot.js'), 'serve', '--home', home, '--json', ...clock], {
     cwd: REPO_ROOT, env: { ...process.env, NODE_NO_WARNINGS: '1', COLDROOT_OPERATOR: 'playwright', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   const stderr: string[] = [];
@@ -58,6 +70,7 @@ export async function serveConsole(home: string, env: NodeJS.ProcessEnv = {}, ti
   const info = JSON.parse(first) as { url: string; origin: string };
   return {
     url: info.url, origin: info.origin, token: new URL(info.url).searchParams.get('token')!, home, proc, stderr,
+    now: () => new Date(Date.now() + offset),
     stop: () => new Promise<void>((resolve) => {
       if (proc.exitCode !== null) return resolve();
       const kill = setTimeout(() => proc.kill('SIGKILL'), 5000);
