@@ -52,7 +52,7 @@ describe('state lock', () => {
     }
   });
 
-  test('stale locks are taken over: a dead pid, another boot, an unreadable file', async () => {
+  test('stale locks are taken over: a dead pid, another boot, a reused pid, our own pid from an earlier life, an unreadable file', async () => {
     const layout = tempLayout();
     const lock = join(layout.root, 'agent.lock');
     try {
@@ -60,6 +60,10 @@ describe('state lock', () => {
       const cases = [
         JSON.stringify({ pid: dead, bootId: bootId(), command: 'tick', since: '2026-01-01T00:00:00.000Z' }),
         JSON.stringify({ pid: process.ppid, bootId: '00000000-0000-0000-0000-000000000000', command: 'tick', since: '2026-01-01T00:00:00.000Z' }),
+        // The pid runs, but it is another process than the one that took the lock (started at another time).
+        JSON.stringify({ pid: process.ppid, startTime: '1', bootId: bootId(), command: 'tick', since: '2026-01-01T00:00:00.000Z', token: 'a' }),
+        // A restarted container's agent is pid 1 again: its own pid in a lock it never took is stale.
+        JSON.stringify({ pid: process.pid, bootId: bootId(), command: 'run', since: '2026-01-01T00:00:00.000Z', token: 'b' }),
         '{"pid": 12',
       ];
       for (const content of cases) {

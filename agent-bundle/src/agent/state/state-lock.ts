@@ -11,15 +11,20 @@ import type { StateLayout } from './state-layout.js';
  * and reload services at the same time, and race on the read-modify-write state files
  * (agent-state.json, rotation-state.json, sequence.json: a reused sequence number is a replay to
  * the console). The lock is a file created whole with link() (so it never exists half written),
- * holding the pid and the kernel boot id: a holder that died (SIGKILL, power cut) leaves a lock
- * that the next process recognises as stale and takes over.
+ * holding the pid, the process start time and the kernel boot id: a holder that died (SIGKILL,
+ * power cut) leaves a lock that the next process recognises as stale and takes over, also when its
+ * pid was reused meanwhile (a restarted container's agent is pid 1 again).
  */
 
 export interface LockHolder {
   pid: number;
+  /** Field 22 of /proc/<pid>/stat (clock ticks after boot): tells a reused pid from the holder. */
+  startTime?: string;
   bootId: string;
   command: string;
   since: string;
+  /** Random, per acquisition: which lock is whose. */
+  token: string;
 }
 
 export interface StateLockOptions {
@@ -45,6 +50,18 @@ function bootId(): string {
   }
 }
 
+/** Locks this process holds now (by token), so that our own pid in a lock we do not hold reads as stale. */
+const heldHere = new Set<string>();
+
+function startTime(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -61,21 +78,24 @@ async function readHolder(path: string): Promise<LockHolder | null> {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
     // Unreadable or not JSON: never written by this code (link() publishes whole files), so stale.
-    return { pid: 0, bootId: '', command: 'unknown', since: '' };
+    return { pid: 0, bootId: '', command: 'unknown', since: '', token: '' };
   }
 }
 
-/** A holder that cannot be running any more: another boot, or a process that is gone. */
+/** A holder that cannot be running any more: another boot, a process that is gone, or a pid now used by another process. */
 export function isStale(h: LockHolder, me = { bootId: bootId() }): boolean {
   if (h.pid <= 0) return true;
   if (h.bootId !== me.bootId) return true;
-  return !alive(h.pid);
+  if (h.pid === process.pid) return !heldHere.has(h.token);
+  if (!alive(h.pid)) return true;
+  const now = startTime(h.pid);
+  return h.startTime !== undefined && now !== null && now !== h.startTime;
 }
 
 /** Takes the state lock (waiting up to waitMs), returns its release. Stale locks are taken over. */
 export async function acquireStateLock(layout: StateLayout, opts: StateLockOptions): Promise<() => Promise<void>> {
   const path = lockPath(layout);
-  const me: LockHolder = { pid: process.pid, bootId: bootId(), command: opts.command, since: new Date().toISOString() };
+  const me: LockHolder = { pid: process.pid, startTime: startTime(process.pid) ?? undefined, bootId: bootId(), command: opts.command, since: new Date().toISOString(), token: randomBytes(8).toString('hex') };
   const tmp = join(layout.root, `.agent.lock.${randomBytes(6).toString('hex')}.tmp`);
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const waitMs = opts.waitMs ?? DEFAULT_LOCK_WAIT_MS;
@@ -85,10 +105,12 @@ export async function acquireStateLock(layout: StateLayout, opts: StateLockOptio
     for (let waited = 0; ; waited += pollMs) {
       try {
         await link(tmp, path);
+        heldHere.add(me.token);
         return async () => {
+          heldHere.delete(me.token);
           // Only our own lock is removed (a takeover after a long stall could have replaced it).
           const h = await readHolder(path);
-          if (h && h.pid === me.pid && h.since === me.since) await rm(path, { force: true });
+          if (h && h.token === me.token) await rm(path, { force: true });
         };
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
@@ -98,7 +120,7 @@ export async function acquireStateLock(layout: StateLayout, opts: StateLockOptio
       if (isStale(holder, me)) {
         // Re-read just before removing, so a lock another process took over meanwhile stays.
         const again = await readHolder(path);
-        if (again && again.pid === holder.pid && again.since === holder.since) await rm(path, { force: true });
+        if (again && again.pid === holder.pid && again.token === holder.token) await rm(path, { force: true });
         continue;
       }
       if (waited >= waitMs) {
