@@ -7,7 +7,6 @@ import { SoftwareSigner } from '../keys/software-signer.js';
 import { insertCertificate, serialExists } from '../store/certificate-repository.js';
 import { toPem } from '../x509/asn1.js';
 import { assembleSigned, signatureAlgorithmDer } from '../x509/certificate-builder.js';
-import { describePublicKey } from '../x509/public-key.js';
 import { runTask } from './batch/batch-pool.js';
 import type { BatchSpec, ProcessedRequest, RequestItem } from './batch/request-processor.js';
 import { certificateTemplate } from './certificate-template.js';
@@ -121,7 +120,6 @@ async function signAll(issuer: IssuingCa, spec: BatchSpec, items: RequestItem[],
   const signer = issuer.signer as BatchSigner;
   const key = signer instanceof SoftwareSigner ? signer.keyForWorkerThreads() : null;
   const signatureOid = keyAlgorithmInfo(signer.algorithm).signatureOid;
-  const issuerKey = describePublicKey(issuer.ca.publicKeySpki).key;
   const alg = signatureAlgorithmDer(signer);
   const chunks: Array<Promise<ProcessedRequest[]>> = [];
   for (let i = 0; i < items.length; i += CHUNK) {
@@ -142,7 +140,7 @@ async function signAll(issuer: IssuingCa, spec: BatchSpec, items: RequestItem[],
       const tbs = ok.map((r) => r.tbs);
       const sigs = signer.signMany ? await signer.signMany(tbs) : await Promise.all(tbs.map((t) => signer.sign(t)));
       ok.forEach((r, j) => { r.signature = sigs[j]; });
-      checks.push(runTask<number[]>({ kind: 'verify', signatureOid, issuerKey, tbs, signatures: sigs }, items.length).then((bad) => {
+      checks.push(runTask<number[]>({ kind: 'verify', signatureOid, issuerSpki: issuer.ca.publicKeySpki, tbs, signatures: sigs }, items.length).then((bad) => {
         if (bad.length) throw new ColdrootError('SIGNATURE_CHECK_FAILED', `${bad.length} signatures made by ${signer.keyUri} do not verify with the CA's public key`, 'The token malfunctioned or holds another key; nothing was stored', 'failure');
       }));
     }

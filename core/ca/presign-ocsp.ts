@@ -79,7 +79,7 @@ export async function presignOcsp(ctx: OperationContext, input: OcspPresignInput
     const signChunk = async (tbs: Uint8Array[]): Promise<Uint8Array[]> => {
       if (key) return runTask<Uint8Array[]>({ kind: 'sign', key, hash: info.hash, tbs }, total);
       const sigs = signer.signMany ? await signer.signMany(tbs) : await Promise.all(tbs.map((t) => signer.sign(t)));
-      const bad = await runTask<number[]>({ kind: 'verify', signatureOid: info.signatureOid, issuerKey: signingKey.key, tbs, signatures: sigs }, total);
+      const bad = await runTask<number[]>({ kind: 'verify', signatureOid: info.signatureOid, issuerSpki: signing.spki, tbs, signatures: sigs }, total);
       if (bad.length) throw new ColdrootError('SIGNATURE_CHECK_FAILED', `${bad.length} OCSP signatures made by ${signer.keyUri} do not verify with the CA's public key`, 'The token malfunctioned or holds another key', 'failure');
       return sigs;
     };

@@ -4,6 +4,11 @@ import type { NamedCurvePoint } from './public-key.js';
 
 const HASH_INDEX: Record<string, 0 | 1 | 2> = { [OID.ecdsaWithSha256]: 0, [OID.ecdsaWithSha384]: 1, '1.2.840.10045.4.3.4': 2 };
 
+/** True when the native verifier is built and handles this signature algorithm. */
+export function nativelyVerifiable(signatureOid: string): boolean {
+  return nativeEcVerify.verify !== null && signatureOid in HASH_INDEX;
+}
+
 /**
  * Verifies an ECDSA signature straight from a P-256/P-384 point with the native verifier, which
  * skips node:crypto's per-key import (most of the cost of checking a fresh CSR). Returns null when

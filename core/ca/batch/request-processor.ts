@@ -3,7 +3,7 @@ import { isColdrootError } from '../../errors.js';
 import { readCsr } from '../../x509/csr.js';
 import type { SubjectAltNames } from '../../x509/extensions.js';
 import { commonNamesOf } from '../../x509/name-text.js';
-import { verifySignature } from '../../x509/signature.js';
+import { signatureVerifier } from '../../x509/signature-verifier.js';
 import type { CertificateProfile } from '../profiles/certificate-profile.js';
 import { checkRequest } from '../profiles/request-rules.js';
 import { renderTbs, type TemplatePieces } from '../template-render.js';
@@ -48,8 +48,9 @@ export function processRequests(spec: BatchSpec, items: RequestItem[], key: KeyO
 }
 
 /** Indices of the signatures that do not verify with the issuer key (a token's output is never trusted blindly). */
-export function badSignatures(signatureOid: string, issuerKey: KeyObject, tbs: Uint8Array[], signatures: Uint8Array[]): number[] {
+export function badSignatures(signatureOid: string, issuerSpki: Uint8Array, tbs: Uint8Array[], signatures: Uint8Array[]): number[] {
+  const verify = signatureVerifier(signatureOid, issuerSpki);
   const bad: number[] = [];
-  for (let i = 0; i < tbs.length; i++) if (!verifySignature(signatureOid, issuerKey, tbs[i], signatures[i])) bad.push(i);
+  for (let i = 0; i < tbs.length; i++) if (!verify(tbs[i], signatures[i])) bad.push(i);
   return bad;
 }
