@@ -8,34 +8,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
-import type { MetricSample } from '../core/bundles/payloads/metrics-fields.js';
 import { makeBundleTestKit, writeMetricsBundle, type BundleTestKit } from '../core/bundles/testing/bundle-test-kit.js';
-import { ROLLOUT_PROGRESS_SCHEMA_V1, type RolloutProgressFile, type RolloutReport } from '../core/policy/canary/rollout-progress.js';
+import type { RolloutProgressFile, RolloutReport } from '../core/policy/canary/rollout-progress.js';
 import { rolloutReport } from '../core/policy/canary/rollout-report.js';
 import { writeMetricsBundle as writeAgentMetricsBundle } from '../agent-bundle/src/agent/canary/rollout-metrics-bundle.js';
 import { StateLayout } from '../agent-bundle/src/agent/state/state-layout.js';
 import { coldroot, homeFingerprint } from './helpers/cli.js';
-
-const START = Date.parse('2026-03-01T20:00:00Z');
-const OLD = 'a'.repeat(64);
-const NEW = 'b'.repeat(64);
-
-/** One 60 s interval of `total` handshakes, `exposure`% of them on new; new loses `newFailPct`% to unknown_ca. */
-function interval(host: string, k: number, exposure: number, newFailPct = 0, total = 1000): MetricSample[] {
-  const t = `${new Date(START + k * 60_000).toISOString().slice(0, 19)}Z`;
-  const onNew = Math.round(total * exposure / 100);
-  const sample = (cert: string, attempted: number, failed: number, p95: number, cause: string): MetricSample => ({
-    host, cert, t, interval_s: 60, hs_attempted: attempted, hs_succeeded: attempted - failed, hs_failed: failed,
-    hs_failed_by: failed ? { [cause]: failed } : {}, hs_p50_ms: attempted - failed ? p95 / 2 : null, hs_p95_ms: attempted - failed ? p95 : null,
-    protocols: attempted - failed ? { 'TLSv1.3': attempted - failed } : {}, ciphers: {}, client_ips_distinct: 10, client_ips_new: 0,
-    cpu_pct: 1, mem_pct: 1, net_rx_bytes: 0, net_tx_bytes: 0, cert_validation_errors: {},
-  });
-  const out: MetricSample[] = [];
-  // 0.2% unrelated failures on old, as the simulation assumes.
-  if (total - onNew > 0) out.push(sample(OLD, total - onNew, Math.round((total - onNew) * 0.002), 12, 'error:closed_during_handshake'));
-  if (onNew > 0) out.push(sample(NEW, onNew, Math.round(onNew * newFailPct / 100), 15, 'alert:unknown_ca'));
-  return out;
-}
+import { NEW_CERT, OLD_CERT, rolloutInterval, rolloutProgress } from './helpers/rollout-samples.js';
 
 describe('coldroot rollout report from metric samples', () => {
   let kit: BundleTestKit;
@@ -45,7 +24,7 @@ describe('coldroot rollout report from metric samples', () => {
 
   async function importHost(host: string, exposures: number[], newFailPct = 0): Promise<void> {
     const device = await kit.device(host);
-    const samples = exposures.flatMap((e, k) => interval(host, k, e, newFailPct));
+    const samples = exposures.flatMap((e, k) => rolloutInterval(host, k, e, newFailPct));
     const b = await writeMetricsBundle(join(kit.dir, `metrics-${host}.tar`), device, { sequence: ++seq, samples, format: 'ndjson' });
     const [r] = await kit.svc.importBundles([b.path]);
     assert.equal(r.status, 'accepted', JSON.stringify(r));
@@ -67,8 +46,8 @@ describe('coldroot rollout report from metric samples', () => {
     const v = rolloutReport(kit.svc.ctx, { hosts: [...hostsA, ...hostsB] });
     const by = new Map(v.rollouts.map((r) => [r.host, r]));
     const dyn1 = by.get(hostsA[0])!;
-    assert.equal(dyn1.oldCertificate, OLD);
-    assert.equal(dyn1.newCertificate, NEW);
+    assert.equal(dyn1.oldCertificate, OLD_CERT);
+    assert.equal(dyn1.newCertificate, NEW_CERT);
     assert.deepEqual(dyn1.timeline.map((p) => p.exposurePercent), [5, 20, 80, 100, 100]);
     assert.equal(dyn1.state, 'complete');
     assert.equal(dyn1.timeToFullSeconds, 180);
@@ -130,17 +109,8 @@ describe('coldroot rollout report from metric samples', () => {
     const device = await kit.device(host);
     const layout = new StateLayout(join(kit.dir, 'agent-canary-1'));
     mkdirSync(layout.root, { recursive: true });
-    const at = (k: number) => new Date(START + k * 60_000).toISOString();
-    const progress = (o: Partial<RolloutReport>): RolloutProgressFile => ({
-      schema: ROLLOUT_PROGRESS_SCHEMA_V1,
-      rollouts: [{
-        host, planId: 'edge-2026', policy: 'adaptive', state: 'rolled-back', exposurePercent: 0, activeCertificate: 'old', oldCertificate: OLD, newCertificate: NEW,
-        startedAt: at(0), lastChangeAt: at(1), finishedAt: at(1), rollbackReason: 'success rate 70.0% on new vs 99.8% on old',
-        changes: [{ at: at(0), from: 0, to: 5, action: 'increase', metric: 'start' }, { at: at(1), from: 5, to: 0, action: 'rollback', metric: 'target' }],
-        lastDecision: { at: at(1), action: 'rollback', from: 5, to: 0, metric: 'target', message: 'success rate 70.0% on new' }, ...o,
-      }],
-    });
-    const write = (k: number, rollout: RolloutProgressFile) => writeAgentMetricsBundle({ layout, identity: device, now: kit.clock.now, outDir: join(kit.dir, 'outbox'), samples: interval(host, k, 5, 30), rollout });
+    const progress = (o: Partial<RolloutReport>): RolloutProgressFile => rolloutProgress(host, o);
+    const write = (k: number, rollout: RolloutProgressFile) => writeAgentMetricsBundle({ layout, identity: device, now: kit.clock.now, outDir: join(kit.dir, 'outbox'), samples: rolloutInterval(host, k, 5, 30), rollout });
     const good = await write(0, progress({}));
     // The agent's writer does not check what it is given; the console does.
     const invalid = await write(1, progress({ exposurePercent: 150 }));

@@ -100,6 +100,42 @@ export async function seriousA11yViolations(page: Page): Promise<string[]> {
 }
 
 /**
+ * What a reader would see as broken layout on the screen as it is now: a table that runs past the
+ * edge of its card, an SVG chart's text cut off by the chart's edge, a date cell (td.date) that
+ * wraps onto a second line. Empty when the screen is laid out cleanly.
+ */
+export function layoutProblems(page: Page): Promise<string[]> {
+  // Plain JavaScript: tsx would wrap named functions in a helper the page does not have.
+  return page.evaluate(LAYOUT_PROBLEMS_SCRIPT) as Promise<string[]>;
+}
+
+const LAYOUT_PROBLEMS_SCRIPT = `(() => {
+  const problems = [];
+  const nameOf = (e) => (e.closest('section') && e.closest('section').querySelector('h2') ? e.closest('section').querySelector('h2').textContent : e.tagName);
+  for (const card of document.querySelectorAll('.card')) {
+    const edge = card.getBoundingClientRect().right;
+    for (const t of card.querySelectorAll('table')) {
+      const over = t.getBoundingClientRect().right - edge;
+      if (over > 0.5) problems.push(nameOf(card) + ': a table runs ' + Math.round(over) + ' px past its card');
+    }
+  }
+  for (const svg of document.querySelectorAll('svg')) {
+    const box = svg.getBoundingClientRect();
+    for (const t of svg.querySelectorAll('text')) {
+      const r = t.getBoundingClientRect();
+      if (r.left < box.left - 0.5 || r.right > box.right + 0.5) problems.push(nameOf(svg) + ": chart label '" + t.textContent + "' is cut off at the chart's edge");
+    }
+  }
+  for (const td of document.querySelectorAll('td.date')) {
+    const range = document.createRange();
+    range.selectNodeContents(td);
+    const lines = new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size;
+    if (lines > 1) problems.push(nameOf(td) + ": the date '" + td.textContent + "' wraps onto " + lines + ' lines');
+  }
+  return problems;
+})()`;
+
+/**
  * A copy of a bundle with one byte of its last payload file flipped, archive structure intact:
  * the manifest's SHA-256 of that file no longer matches (the integrity check).
  */

@@ -2,7 +2,7 @@ import { useEffect, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { Busy, ErrorBanner, Field, fmtBytes, fmtDate, fmtInt, Notice, SecretField } from '../components/common.js';
 import { useConsole } from '../store/use-console.js';
-import type { AgentPackagePreview, AgentPackages, ApiError, CaHealth } from '../store/types.js';
+import type { AgentPackagePreview, AgentPackages, ApiError, CaHealth, RolloutReport } from '../store/types.js';
 
 const secretOf = (ca: CaHealth | undefined, value: string) => (ca?.keyStorage === 'pkcs11' ? { pin: value } : { passphrase: value });
 const hostsOf = (text: string) => text.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
@@ -221,6 +221,20 @@ function GenerateForm() {
 
 const seconds = (s: number | null) => (s === null ? '—' : s < 120 ? `${s} s` : s < 7200 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`);
 const pct = (p: number | null) => (p === null ? '—' : `${p.toFixed(1)}%`);
+const ms = (p: number | null) => (p === null ? '—' : `${+p.toFixed(1)} ms`);
+type HostRollout = RolloutReport['rollouts'][number];
+
+/** Where exposure stands: the agent's last change, else (no rollout.json) the newest interval's share on new. */
+const exposureNow = (r: HostRollout) => (r.changes.length ? r.changes[r.changes.length - 1].to : r.timeline.at(-1)?.exposurePercent ?? null);
+
+/** The exposure steps the intervals show, repeats folded: "5 → 20 → 80 → 100%" (the last eight). */
+export function exposurePath(r: HostRollout): string {
+  const steps: number[] = [];
+  for (const p of r.timeline) if (steps.at(-1) !== p.exposurePercent) steps.push(p.exposurePercent);
+  if (!steps.length) return '—';
+  const shown = steps.slice(-8).map((x) => `${+x.toFixed(1)}`);
+  return `${steps.length > 8 ? '… → ' : ''}${shown.join(' → ')}% over ${r.timeline.length} interval${r.timeline.length === 1 ? '' : 's'}`;
+}
 
 /** Canary rollouts as the hosts report them: where exposure went, and what the new certificate cost. */
 function RolloutsCard() {
@@ -236,12 +250,14 @@ function RolloutsCard() {
       {rollouts.value && rows.length === 0 && <p>No canary rollout reported yet. Agents with a TLS front report them in their metric bundles (Import).</p>}
       {rows.length > 0 && (
         <table aria-label="Certificate rollouts">
-          <thead><tr><th scope="col">Host</th><th scope="col">Plan</th><th scope="col">State</th><th scope="col">Exposure</th><th scope="col">Success old / new</th><th scope="col">Failures caused by new</th><th scope="col">Time to 100% / rollback</th><th scope="col">Why</th></tr></thead>
+          <thead><tr><th scope="col">Host</th><th scope="col">Plan</th><th scope="col">State</th><th scope="col">Exposure</th><th scope="col">Exposure over time</th><th scope="col">Success old / new</th><th scope="col">Handshake p95 old / new</th><th scope="col">Failures caused by new</th><th scope="col">Time to 100% / rollback</th><th scope="col">Why</th></tr></thead>
           <tbody>{rows.map((r) => (
-            <tr key={`${r.host}/${r.planId ?? r.newCertificate}`}>
-              <td>{r.host}</td><td>{r.planId ?? '—'}</td><td>{r.state}</td>
-              <td>{r.changes.length ? `${r.changes[r.changes.length - 1].to}%` : '—'}</td>
+            <tr key={`${r.host}/${r.planId ?? r.newCertificate}`} aria-label={`Rollout on ${r.host}`}>
+              <td>{r.host}</td><td>{r.planId ?? '—'}{r.policy ? <><br /><small>{r.policy}</small></> : null}</td><td>{r.state}</td>
+              <td>{exposureNow(r) === null ? '—' : `${+exposureNow(r)!.toFixed(1)}%`}</td>
+              <td>{exposurePath(r)}</td>
               <td>{pct(r.old.successPercent)} / {pct(r.new.successPercent)}</td>
+              <td>{ms(r.old.p95Ms)} / {ms(r.new.p95Ms)}</td>
               <td>{fmtInt(r.failuresCausedByNew)}</td>
               <td>{seconds(r.timeToFullSeconds)} / {seconds(r.timeToRollbackSeconds)}</td>
               <td>{r.rollbackReason ?? r.lastDecision ?? ''}</td>
