@@ -22,7 +22,7 @@ import { simulateRiskFleet } from '../core/bundles/simulation/risk-fleet.js';
 import { SoftwareSigner } from '../core/keys/software-signer.js';
 import { buildCsr } from '../core/x509/csr-builder.js';
 import { openssl } from './helpers/openssl.js';
-import { chromiumAvailable, ensureRendererBuilt, launchChromium, screenshot, seriousA11yViolations, serveConsole, type ServedConsole } from './console/console-harness.js';
+import { chromiumAvailable, ensureRendererBuilt, launchChromium, layoutProblems, screenshot, seriousA11yViolations, serveConsole, type ServedConsole } from './console/console-harness.js';
 
 const availability = chromiumAvailable();
 const skip = availability.ok ? false : availability.reason;
@@ -52,12 +52,14 @@ describe('Risk and Queue screens in Chromium: scores, evidence, decisions', { sk
   before(async () => {
     ensureRendererBuilt();
     dir = mkdtempSync(join(tmpdir(), 'coldroot-console-risk-'));
-    const { fleet, labels } = await simulateRiskFleet({ out: join(dir, 'fleet'), hosts: 5, days: 35, seed: 11, scenario: 'misconfiguration', incidentDay: 34, incidentHour: 6 });
+    const { fleet, labels, end } = await simulateRiskFleet({ out: join(dir, 'fleet'), hosts: 5, days: 35, seed: 11, scenario: 'misconfiguration', incidentDay: 34, incidentHour: 6 });
     deviceCaId = fleet.deviceCaId;
     broken = [...labels].filter(([, l]) => l).map(([h]) => h).sort();
     healthy = [...labels].filter(([, l]) => !l).map(([h]) => h).sort();
     assert.ok(broken.length >= 2 && healthy.length >= 1);
-    served = await serveConsole(fleet.home);
+    // The console's clock starts an hour after the fleet's last bundle, not on the wall clock: the
+    // fleet's certificates are dated by the simulation and would age out of a real-time console.
+    served = await serveConsole(fleet.home, { now: new Date(end.getTime() + 3_600_000) });
     browser = await launchChromium();
     page = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
     page.setDefaultTimeout(20_000);
@@ -121,6 +123,7 @@ describe('Risk and Queue screens in Chromium: scores, evidence, decisions', { sk
     assert.equal(markers[0], '2026-02-08T06:00:00.000Z');
     await page.getByLabel('Metric', { exact: true }).selectOption('handshakes');
     await page.getByRole('img', { name: /^Handshakes \(per hour\) per hour/ }).waitFor();
+    assert.deepEqual(await layoutProblems(page), [], 'every day label of the chart, the last one too, is inside the chart');
     await page.getByText('Show the data as a table').click();
     const data = page.getByRole('table', { name: 'Hourly metrics and anomalies' });
     assert.equal(await data.locator('tbody tr').count(), 168);
@@ -182,7 +185,7 @@ describe('Risk and Queue screens in Chromium: scores, evidence, decisions', { sk
     const identity = { signer: signer('device/collector-01.fleet.example'), certificate: derOf('CN=collector-01.fleet.example', 'device-management'), chain: [caDer] };
     db.close();
     const file = join(dir, 'renewal-request.tar');
-    await writeBundle(file, { type: 'renewal-request', identity, sequence: 1000, createdAt: new Date(), files: [{ name: RENEWAL_REQUEST_FILE, schema: RENEWAL_REQUEST_SCHEMA_V1, records: 1, data: new TextEncoder().encode(JSON.stringify(requests)) }] });
+    await writeBundle(file, { type: 'renewal-request', identity, sequence: 1000, createdAt: served.now(), files: [{ name: RENEWAL_REQUEST_FILE, schema: RENEWAL_REQUEST_SCHEMA_V1, records: 1, data: new TextEncoder().encode(JSON.stringify(requests)) }] });
     await nav('Import');
     await heading('Import');
     await page.getByLabel('Choose bundles…').setInputFiles([file]);
@@ -214,22 +217,25 @@ describe('Risk and Queue screens in Chromium: scores, evidence, decisions', { sk
     const bundle = text.match(/written to (\S+\.tar)/)![1];
     assert.ok(bundle.startsWith(usb), bundle);
 
-    // Outside Coldroot: the CMS signature chains to the fleet's root, every file matches the manifest, and the new certificate verifies.
+    // Outside Coldroot: the CMS signature chains to the fleet's root, every file matches the manifest, and the new certificate verifies
+    // (at the console's time: the fleet's certificates are dated by the simulation).
+    const attime = ['-attime', String(Math.floor(served.now().getTime() / 1000))];
     const out = join(dir, 'unpacked');
     mkdirSync(out);
     assert.equal(spawnSync('tar', ['xf', bundle, '-C', out]).status, 0);
     const chain = await call<{ pem: string }>('exportChain', { caId: deviceCaId });
     const pems = chain.value!.pem.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g)!;
     writeFileSync(join(dir, 'fleet-root.pem'), `${pems.at(-1)}\n`);
-    const cms = openssl(['cms', '-verify', '-binary', '-inform', 'DER', '-in', join(out, 'manifest.p7s'), '-content', join(out, 'manifest.json'), '-CAfile', join(dir, 'fleet-root.pem'), '-out', '/dev/null']);
+    const cms = openssl(['cms', '-verify', '-binary', '-inform', 'DER', '-in', join(out, 'manifest.p7s'), '-content', join(out, 'manifest.json'), '-CAfile', join(dir, 'fleet-root.pem'), ...attime, '-out', '/dev/null']);
     assert.equal(cms.code, 0, cms.stderr);
     const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { type: string };
     assert.equal(manifest.type, 'renewal');
     const index = JSON.parse(readFileSync(join(out, RENEWAL_FILE), 'utf8')) as { hosts?: unknown; [k: string]: unknown };
     const certFile = JSON.stringify(index).match(/certs\/[^"]+\.pem/)![0];
-    const v = openssl(['verify', '-CAfile', join(dir, 'fleet-root.pem'), '-untrusted', join(out, 'chain.pem'), join(out, certFile)]);
+    const v = openssl(['verify', ...attime, '-CAfile', join(dir, 'fleet-root.pem'), '-untrusted', join(out, 'chain.pem'), join(out, certFile)]);
     assert.equal(v.code, 0, v.stderr);
     assert.match(openssl(['x509', '-in', join(out, certFile), '-noout', '-subject']).stdout, new RegExp(`CN ?= ?${broken[0].replace(/\./g, '\\.')}`));
+    assert.match(openssl(['x509', '-in', join(out, certFile), '-noout', '-startdate']).stdout, /^notBefore=Feb {2}9 0[12]:\d\d:\d\d 2026 GMT$/m, "issued on the console's clock");
     const after = await call<Array<{ id: number; exportedIn: string | null }>>('actionsList', { status: 'exported' });
     assert.deepEqual(after.value!.map((a) => a.id), [forcedId]);
 
@@ -240,6 +246,7 @@ describe('Risk and Queue screens in Chromium: scores, evidence, decisions', { sk
     const queued = await page.getByRole('region', { name: 'Action queue' }).innerText();
     const count = async (status: string) => (await call<unknown[]>('actionsList', { status })).value!.length;
     assert.match(queued, new RegExp(`Risk actions: ${await count('pending')} waiting for a decision, ${await count('approved')} approved\\.`));
+    assert.deepEqual(await layoutProblems(page), [], 'at 1440 px the overview cards hold their tables and dates stay on one line');
     await capture('overview-scored');
   });
 

@@ -84,6 +84,7 @@ export async function overview(store: Store, now: Date) {
   const actionCount = (status: string) => n('SELECT count(*) AS n FROM risk_actions WHERE status = ?', status);
   const last = db.prepare('SELECT seq, at FROM audit_entries ORDER BY seq DESC LIMIT 1').get() as { seq: number; at: string } | undefined;
   return {
+    asOf: nowIso,
     cas: await caHealth(store, now),
     certificates: { total, valid: total - revoked - expired, revoked, expired, expiringIn30Days: expiring },
     expiringSoon: db.prepare(`SELECT ca_id AS caId, serial, subject, not_after AS notAfter, profile FROM certificates INDEXED BY certificates_by_status_not_after

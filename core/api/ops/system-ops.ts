@@ -51,6 +51,8 @@ export const BundleRow = z.object({
 });
 
 export const Overview = z.object({
+  /** The console's clock when it counted: "expiring in 30 days" and expired are relative to it. */
+  asOf: Iso,
   cas: z.array(CaHealth),
   certificates: z.object({ total: z.number(), valid: z.number(), revoked: z.number(), expired: z.number(), expiringIn30Days: z.number() }),
   expiringSoon: z.array(z.object({ caId: z.string(), serial: z.string(), subject: z.string(), notAfter: Iso, profile: z.string() })),

@@ -15,7 +15,8 @@ export const METRICS: ReadonlyArray<{ key: MetricKey; label: string; unit: strin
 
 const W = 720;
 const H = 200;
-const PAD = { left: 52, right: 12, top: 12, bottom: 28 };
+// The right pad holds half of the last day's label, which is centred on its tick.
+const PAD = { left: 52, right: 28, top: 12, bottom: 28 };
 
 const niceMax = (v: number) => {
   if (v <= 0) return 1;

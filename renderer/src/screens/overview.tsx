@@ -15,7 +15,7 @@ export function OverviewScreen() {
     <div className="overview">
       <ErrorBanner error={overview.error} />
       <div className="stats" role="list" aria-label="Inventory">
-        {([['Certificates', o.certificates.total, {}], ['Valid', o.certificates.valid, { state: 'valid' }], ['Expiring in 30 days', o.certificates.expiringIn30Days, { state: 'valid', expiresBefore: new Date(Date.now() + 30 * 86_400_000).toISOString() }],
+        {([['Certificates', o.certificates.total, {}], ['Valid', o.certificates.valid, { state: 'valid' }], ['Expiring in 30 days', o.certificates.expiringIn30Days, { state: 'valid', expiresBefore: new Date(Date.parse(o.asOf) + 30 * 86_400_000).toISOString() }],
           ['Expired', o.certificates.expired, { state: 'expired' }], ['Revoked', o.certificates.revoked, { state: 'revoked' }]] as const).map(([label, n, f]) => (
           <button type="button" role="listitem" key={label} className="stat" onClick={() => showCertificates(f)}><span className="n">{fmtInt(n)}</span><span>{label}</span></button>
         ))}
@@ -31,7 +31,7 @@ export function OverviewScreen() {
                   <tr key={c.id}>
                     <td><strong>{c.id}</strong><br /><small>{c.kind}</small></td>
                     <td>{c.keyStorage === 'pkcs11' ? `HSM ${c.tokenPresent ? '(reachable)' : '(not reachable)'}` : 'software'}</td>
-                    <td>{fmtDay(c.notAfter)}</td>
+                    <td className="date">{fmtDay(c.notAfter)}</td>
                     <td>{c.lastCrl ? `#${c.lastCrl.number}, next ${fmtDay(c.lastCrl.nextUpdate)}` : 'none'}</td>
                     <td>{c.warnings.length ? <ul className="warnings">{c.warnings.map((w) => <li key={w}>{w}</li>)}</ul> : <span className="badge badge-valid">ok</span>}</td>
                   </tr>
@@ -45,7 +45,7 @@ export function OverviewScreen() {
           {o.expiringSoon.length === 0 ? <p>Nothing valid to expire.</p> : (
             <table>
               <thead><tr><th scope="col">Subject</th><th scope="col">Profile</th><th scope="col">Not after</th></tr></thead>
-              <tbody>{o.expiringSoon.map((c) => <tr key={`${c.caId}/${c.serial}`}><td>{c.subject}</td><td>{c.profile}</td><td>{fmtDate(c.notAfter)}</td></tr>)}</tbody>
+              <tbody>{o.expiringSoon.map((c) => <tr key={`${c.caId}/${c.serial}`}><td>{c.subject}</td><td>{c.profile}</td><td className="date">{fmtDate(c.notAfter)}</td></tr>)}</tbody>
             </table>
           )}
         </section>
@@ -72,7 +72,7 @@ export function OverviewScreen() {
         {o.recentImports.length === 0 ? <p>No bundle imported or exported yet.</p> : (
           <table>
             <thead><tr><th scope="col">Processed</th><th scope="col">Direction</th><th scope="col">Type</th><th scope="col">Producer</th><th scope="col">Seq.</th><th scope="col">Records</th></tr></thead>
-            <tbody>{o.recentImports.map((b) => <tr key={b.bundleId}><td>{fmtDate(b.processedAt)}</td><td>{b.direction}</td><td>{b.type}</td><td>{b.producerSubject}</td><td>{b.sequence}</td><td>{fmtInt(b.records)}</td></tr>)}</tbody>
+            <tbody>{o.recentImports.map((b) => <tr key={b.bundleId}><td className="date">{fmtDate(b.processedAt)}</td><td>{b.direction}</td><td>{b.type}</td><td>{b.producerSubject}</td><td>{b.sequence}</td><td>{fmtInt(b.records)}</td></tr>)}</tbody>
           </table>
         )}
       </section>
