@@ -14,7 +14,7 @@ import type { Browser, Page } from '@playwright/test';
 import { DEMO_PASSPHRASE } from '../core/api/demo-fleet.js';
 import { openssl } from './helpers/openssl.js';
 import { createSoftHsmToken, softHsmAvailable, type SoftHsmToken } from './helpers/softhsm.js';
-import { chromiumAvailable, ensureRendererBuilt, launchChromium, screenshot, seriousA11yViolations, serveConsole, tamperLastPayload, type ServedConsole } from './console/console-harness.js';
+import { chromiumAvailable, ensureRendererBuilt, launchChromium, layoutProblems, screenshot, seriousA11yViolations, serveConsole, tamperLastPayload, type ServedConsole } from './console/console-harness.js';
 
 const skip = !chromiumAvailable().ok ? (chromiumAvailable() as { reason: string }).reason : !softHsmAvailable().ok ? (softHsmAvailable() as { reason: string }).reason : false;
 if (skip) process.stdout.write(`# console UI tests skipped: ${skip}\n`);
@@ -68,6 +68,7 @@ describe('operator console in Chromium (browser host)', { skip, timeout: 170_000
     assert.match(await page.getByRole('list', { name: 'Inventory' }).innerText(), /83\s+Certificates/);
     assert.match(await page.getByRole('region', { name: 'Fleet risk at a glance' }).innerText(), /No certificate scored yet[\s\S]*6 from 6 hosts/);
     assert.match(await page.getByRole('region', { name: 'Action queue' }).innerText(), /Risk actions: 0 waiting for a decision, 0 approved\.[\s\S]*Renewal requests received: 3 pending/);
+    assert.deepEqual(await layoutProblems(page), [], 'at 1440 px the overview cards hold their tables and dates stay on one line');
     await capture('02-overview');
   });
 
