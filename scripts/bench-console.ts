@@ -85,7 +85,7 @@ console.log(`API: ${apiWarm.filter((x) => x < 200).length} of ${apiWarm.length} 
 // —— in the browser ——
 ensureRendererBuilt();
 const launched = performance.now();
-const served = await serveConsole(home, {}, 60_000);
+const served = await serveConsole(home, { timeoutMs: 60_000 });
 const hostReady = performance.now() - launched;
 const browser = await launchChromium();
 process.on('exit', () => served.proc.kill('SIGTERM')); // even when a step below fails
