@@ -71,10 +71,28 @@ function isCertAlert(map: string, at: number): boolean {
   return false;
 }
 
-/** A TLS alert that is not a certificate alert (protocol or negotiation failure). */
-const isProtocolAlert = (map: string, at: number): boolean => map.startsWith('alert:', at) && !isCertAlert(map, at);
-/** A failure the agent saw below TLS: 'error:<name>'. */
-const isTransportError = (map: string, at: number): boolean => map.startsWith('error:', at);
+const failures = new Float64Array(3);
+
+/**
+ * Failed handshakes by class, in one pass over an hs_failed_by map: failures[0] certificate
+ * alerts, [1] other TLS alerts (protocol, negotiation), [2] transport errors ('error:…').
+ */
+function failureClasses(map: string): Float64Array {
+  failures.fill(0);
+  let start = 0;
+  const n = map.length;
+  while (start < n) {
+    let end = map.indexOf(';', start);
+    if (end < 0) end = n;
+    const eq = map.lastIndexOf('=', end - 1);
+    if (eq > start) {
+      if (map.startsWith('alert:', start)) failures[isCertAlert(map, start) ? 0 : 1] += parseCount(map, eq + 1, end);
+      else if (map.startsWith('error:', start)) failures[2] += parseCount(map, eq + 1, end);
+    }
+    start = end + 1;
+  }
+  return failures;
+}
 
 /**
  * Writes the window's features into out[offset … offset + FEATURE_COUNT). Features with no
@@ -85,7 +103,9 @@ export function windowFeatures(w: WindowAggregate, out: Float64Array, offset: nu
   const attempted = Math.max(0, w.attempted);
   out[offset] = Math.log1p(attempted);
   out[offset + 1] = attempted > 0 ? (100 * w.failed) / attempted : NaN;
-  out[offset + 2] = attempted > 0 ? (100 * sumCounts(w.failedBy, isCertAlert)) / attempted : NaN;
+  const failed = failureClasses(w.failedBy);
+  // Failures by alert/error code, in three classes: certificate alerts, other alerts (13), transport errors (14).
+  out[offset + 2] = attempted > 0 ? (100 * failed[0]) / attempted : NaN;
   out[offset + 3] = w.p50 !== null && w.p50 > 0 ? Math.log(w.p50) : NaN;
   out[offset + 4] = w.p95 !== null && w.p95 > 0 ? Math.log(w.p95) : NaN;
   out[offset + 5] = Math.log1p(w.clients);
@@ -98,9 +118,8 @@ export function windowFeatures(w: WindowAggregate, out: Float64Array, offset: nu
   const protocols = sumCounts(w.protocols, null);
   out[offset + 11] = protocols > 0 ? (100 * tls13) / protocols : NaN;
   out[offset + 12] = protocols > 0 ? entropy(w.ciphers, w.samples === 1) : NaN;
-  // Failures by alert/error code, in three classes: certificate alerts (above), other alerts, transport errors.
-  out[offset + 13] = attempted > 0 ? (100 * sumCounts(w.failedBy, isProtocolAlert)) / attempted : NaN;
-  out[offset + 14] = attempted > 0 ? (100 * sumCounts(w.failedBy, isTransportError)) / attempted : NaN;
+  out[offset + 13] = attempted > 0 ? (100 * failed[1]) / attempted : NaN;
+  out[offset + 14] = attempted > 0 ? (100 * failed[2]) / attempted : NaN;
 }
 
 /** Sum of the counts in a 'name=count;…' text whose entry matches (all entries when `match` is null). */
