@@ -1,17 +1,22 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createPublicKey } from 'node:crypto';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { applyRenewalBundle, type ApplyOptions } from '../agent-bundle/src/agent/rotation/apply-renewal.js';
+import { build } from 'esbuild';
+import { describeCertificate } from '../core/x509/certificate-info.js';
+import { applyRenewalBundle, readRotationState, resumeRotation, type ApplyOptions } from '../agent-bundle/src/agent/rotation/apply-renewal.js';
 import { GenerationStore } from '../agent-bundle/src/agent/rotation/generation-store.js';
 import type { ServiceActivation } from '../agent-bundle/src/agent/rotation/service-activation.js';
 import { sha256Hex, tlsProbe } from '../agent-bundle/src/agent/rotation/tls-probe.js';
 import type { AgentEvent } from '../agent-bundle/src/agent/state/agent-event.js';
 import { installCurrentCertificate, makeAgentState, writePendingRenewal, type AgentStateFixture } from '../agent-bundle/src/agent/testing/agent-state-fixture.js';
 import { makeConsoleFixture, type ConsoleFixture, type FixtureDevice } from '../agent-bundle/src/agent/testing/console-fixture.js';
+import { openssl } from './helpers/openssl.js';
 
 const SERVER = new URL('../agent-bundle/src/agent/testing/reloading-tls-server.mjs', import.meta.url).pathname;
+const CHILD_SOURCE = new URL('../agent-bundle/src/agent/testing/apply-renewal-child.ts', import.meta.url).pathname;
 const HOST = 'edge-0401.fleet.example';
 const NOW = new Date('2026-03-02T06:00:00Z');
 const pace = { retryIntervalMs: 50, sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, Math.min(ms, 5))) };
@@ -126,5 +131,61 @@ describe('service activation with a real TLS service that reloads on SIGHUP', ()
     assert.deepEqual(broken.output.filter((l) => l.startsWith('ignored')), ['ignored 1', 'ignored 2']);
     assert.deepEqual(good.output.filter((l) => l.startsWith('reloaded')), ['reloaded 1', 'reloaded 2']);
     assert.ok(events.some((e) => e.event === 'rotation.rolled-back' && e.service === 'svc-broken'));
+  });
+
+  test('killed between two services\' reloads, then a failed health check on resume: every service is back on the old certificate bytes and the old generation is active', async () => {
+    const requestId = 'req-svc-kill';
+    const { s, bundle, opts, events, store } = await agentWithRenewal(requestId);
+    const a = await startService(s.dir, 'svc-a', device);
+    const b = await startService(s.dir, 'svc-b', device, true);
+    services.push(a, b);
+    const oldBytes = { cert: readFileSync(a.certPath), key: readFileSync(a.keyPath) };
+    assert.deepEqual({ cert: readFileSync(b.certPath), key: readFileSync(b.keyPath) }, oldBytes);
+    const before = (await store.active())!;
+    const beforePointer = await store.pointer();
+
+    // In the agent process, svc-a's reload signals svc-a and then SIGKILLs the agent (its parent): svc-a has the new files and reloaded, svc-b was never reached.
+    const killingReload = { command: [process.execPath, '-e', `process.kill(Number(require('fs').readFileSync(${JSON.stringify(a.pidFile)}, 'utf8')), 'SIGHUP'); process.kill(process.ppid, 'SIGKILL')`] };
+    const servicesFile = join(s.dir, 'services.json');
+    writeFileSync(servicesFile, JSON.stringify([toActivation('svc-a', a, killingReload), toActivation('svc-b', b, { signal: 'SIGHUP', pidFile: b.pidFile })]));
+    const anchors = join(s.dir, 'anchors.pem');
+    writeFileSync(anchors, fx.rootPem);
+    const child = join(s.dir, 'apply-renewal-child.mjs');
+    await build({ entryPoints: [CHILD_SOURCE], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: child, logLevel: 'error' });
+    const r = spawnSync(process.execPath, [child, s.layout.root, bundle, HOST, NOW.toISOString(), anchors, servicesFile], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(r.signal, 'SIGKILL', `the agent was killed mid-activation (status ${r.status}, stdout ${r.stdout}, stderr ${r.stderr.slice(-500)})`);
+    assert.equal((await readRotationState(s.layout)).journal?.step, 'switched');
+    const newCertBytes = readFileSync(a.certPath);
+    assert.notDeepEqual(newCertBytes, oldBytes.cert, 'svc-a holds the new certificate when the agent dies');
+    assert.deepEqual(readFileSync(b.certPath), oldBytes.cert, 'svc-b was not reached');
+
+    // Resume with svc-a reloading normally and svc-b ignoring its reload: svc-b's health check fails, the rotation rolls back.
+    const out = await resumeRotation({ ...opts, services: [
+      toActivation('svc-a', a, { signal: 'SIGHUP', pidFile: a.pidFile }),
+      toActivation('svc-b', b, { signal: 'SIGHUP', pidFile: b.pidFile }),
+    ] });
+    assert.equal(out?.status, 'rolled-back', JSON.stringify(out));
+    assert.equal((out as { code: string }).code, 'SERVICE_HEALTH_CHECK_FAILED');
+    assert.match((out as { message: string }).message, /\(restored in: svc-b, svc-a\)$/);
+    assert.deepEqual(await store.pointer(), beforePointer, 'the active pointer is the old generation again');
+    assert.equal((await readRotationState(s.layout)).journal, null);
+    for (const svc of [a, b]) {
+      assert.deepEqual(readFileSync(svc.certPath), oldBytes.cert, 'the service\'s certificate file holds the old bytes');
+      assert.deepEqual(readFileSync(svc.keyPath), oldBytes.key, 'the service\'s key file holds the old bytes');
+      const probe = await tlsProbe({ host: '127.0.0.1', port: svc.port, timeoutMs: 2000 });
+      assert.ok(probe.ok);
+      assert.equal(probe.fingerprintSha256, before.fingerprintSha256, 'the service serves the old certificate');
+    }
+    assert.deepEqual(a.output.filter((l) => l.startsWith('reloaded')), ['reloaded 1', 'reloaded 2', 'reloaded 3'], 'svc-a: killed reload, resumed reload, restore');
+    assert.ok(events.some((e) => e.event === 'service.restored' && e.service === 'svc-a'));
+
+    // The device keeps a valid certificate: the old one, whole, valid now, its key matching; openssl agrees with its chain.
+    const active = (await store.active())!;
+    assert.equal(active.generation, before.generation);
+    assert.ok(Date.parse(active.notBefore) <= NOW.getTime() && NOW.getTime() <= Date.parse(active.notAfter));
+    const spki = createPublicKey(readFileSync(active.keyPath, 'utf8')).export({ type: 'spki', format: 'der' });
+    assert.deepEqual(new Uint8Array(spki), describeCertificate(active.certificateDer).spki);
+    const v = openssl(['verify', '-attime', String(NOW.getTime() / 1000), '-CAfile', anchors, '-untrusted', active.chainPath, active.certPath]);
+    assert.equal(v.code, 0, v.stderr + v.stdout);
   });
 });

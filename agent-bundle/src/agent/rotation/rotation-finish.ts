@@ -4,14 +4,19 @@ import type { RotationJournal, RotationStep } from '../state/rotation-state.js';
 import type { ApplyOptions, ApplyOutcome } from './apply-types.js';
 import type { GenerationStore } from './generation-store.js';
 import { clearJournal, recordStep, stepIndex } from './rotation-journal.js';
-import { activateServices } from './service-activation.js';
-import { readStagedMaterial } from './staged-material.js';
+import { activateServices, type ServiceMaterial } from './service-activation.js';
+import { readStagedMaterial, type StagedMaterial } from './staged-material.js';
 
 export interface RotationContext {
   opts: Omit<ApplyOptions, 'crashAfter'>;
   store: GenerationStore;
   log: (e: AgentEvent) => void;
   crash: RotationStep | undefined;
+}
+
+/** What a service is given: leaf then chain in one file, and the key. */
+function serviceMaterial(m: StagedMaterial): ServiceMaterial {
+  return { certChainPem: `${m.certificatePem.trimEnd()}\n${m.chainPem}`, keyPem: m.keyPem, certificateDer: m.certificateDer };
 }
 
 /** Undoes a rotation that had not switched: the staged generation goes, the active one stays. */
@@ -26,7 +31,12 @@ export async function finishFromSwitched(c: RotationContext, j: RotationJournal)
   const staged = await readStagedMaterial(layout, j.generation);
   if (stepIndex(j.step) < stepIndex('activated')) {
     if (c.opts.services?.length) {
-      const r = await activateServices(c.opts.services, { certChainPem: `${staged.certificatePem.trimEnd()}\n${staged.chainPem}`, keyPem: staged.keyPem, certificateDer: staged.certificateDer }, { ...c.opts.activation, log: c.log, fs });
+      // A rollback gives the services the generation active before the rotation (kept as 'previous' since the switch), also after a crash mid-activation.
+      const previous = j.before && j.before.generation !== j.generation ? await readStagedMaterial(layout, j.before.generation).then(serviceMaterial, (e: Error) => {
+        c.log({ event: 'rotation.previous-unreadable', level: 'error', generation: j.before!.generation, reason: e.message });
+        return null;
+      }) : null;
+      const r = await activateServices(c.opts.services, serviceMaterial(staged), previous, { ...c.opts.activation, log: c.log, fs });
       if (!r.ok) {
         await c.store.restore(j.before);
         // prune, not discard: the failed generation goes unless it is the last valid certificate the device has.

@@ -102,16 +102,32 @@ export async function checkServiceHealth(s: ServiceActivation, expectedDer: Uint
 }
 
 /**
+ * What a failed activation puts back for a service: its files as found, except a file that
+ * already holds the new material. Only an activation cut short (SIGKILL between two services,
+ * then resumed) leaves such a file, and the bytes it replaced are those of the generation active
+ * before the rotation, so that generation's material goes back instead (none before: kept as found).
+ */
+async function filesToRestore(s: ServiceActivation, next: ServiceMaterial, previous: ServiceMaterial | null): Promise<SavedFiles> {
+  const cert = await readOrNull(s.certPath);
+  const key = await readOrNull(s.keyPath);
+  return {
+    cert: previous && cert?.equals(Buffer.from(next.certChainPem)) ? Buffer.from(previous.certChainPem) : cert,
+    key: previous && key?.equals(Buffer.from(next.keyPem)) ? Buffer.from(previous.keyPem) : key,
+  };
+}
+
+/**
  * Gives the new certificate to each service in turn (so at most one is reloading at a time):
  * install the files, reload, and check over TLS that the service presents the new certificate.
- * When a service fails, it and every service already switched get their old files back and are
- * reloaded again, and the failing service and reason are reported.
+ * When a service fails, it and every service already switched get their old files back (see
+ * filesToRestore; `previous` is the material of the generation active before the rotation) and
+ * are reloaded again, and the failing service and reason are reported.
  */
-export async function activateServices(services: ServiceActivation[], m: ServiceMaterial, opts: ActivationOptions = {}): Promise<ActivationResult> {
+export async function activateServices(services: ServiceActivation[], m: ServiceMaterial, previous: ServiceMaterial | null, opts: ActivationOptions = {}): Promise<ActivationResult> {
   const log = opts.log ?? (() => undefined);
   const done: Array<{ s: ServiceActivation; saved: SavedFiles }> = [];
   for (const s of services) {
-    const saved: SavedFiles = { cert: await readOrNull(s.certPath), key: await readOrNull(s.keyPath) };
+    const saved = await filesToRestore(s, m, previous);
     done.push({ s, saved });
     let failure: string | null = null;
     let code = 'SERVICE_RELOAD_FAILED';
