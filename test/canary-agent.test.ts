@@ -18,14 +18,15 @@ import { SoftwareSigner } from '../core/keys/software-signer.js';
 import { buildCsr } from '../core/x509/csr-builder.js';
 import type { CanaryPlanInput } from '../core/policy/canary/canary-plan.js';
 import { AgentCanary } from '../agent-bundle/src/agent/canary/agent-canary.js';
-import { readCanaryState } from '../agent-bundle/src/agent/canary/canary-state.js';
+import { canaryStatePath, readCanaryState } from '../agent-bundle/src/agent/canary/canary-state.js';
+import { acquireStateLock, withStateLock } from '../agent-bundle/src/agent/state/state-lock.js';
 import { collectRound } from '../agent-bundle/src/agent/cli/collect-command.js';
 import { parseAgentConfig } from '../agent-bundle/src/agent/config/agent-config.js';
 import { AgentLoop } from '../agent-bundle/src/agent/lifecycle/agent-loop.js';
 import { readAgentState } from '../agent-bundle/src/agent/lifecycle/agent-state-file.js';
 import { CollectConfigSchema } from '../agent-bundle/src/agent/collect/collect-config.js';
 import { collectOnce, writeMetricsBundle } from '../agent-bundle/src/agent/collect/collect-once.js';
-import { applyRenewalBundle, type ApplyOptions } from '../agent-bundle/src/agent/rotation/apply-renewal.js';
+import { applyRenewalBundle, readRotationState, type ApplyOptions } from '../agent-bundle/src/agent/rotation/apply-renewal.js';
 import { GenerationStore } from '../agent-bundle/src/agent/rotation/generation-store.js';
 import { makeConsoleFixture, SECRET, type ConsoleFixture, type FixtureDevice } from '../agent-bundle/src/agent/testing/console-fixture.js';
 import { installCurrentCertificate, makeAgentState, writePendingRenewal, type AgentStateFixture } from '../agent-bundle/src/agent/testing/agent-state-fixture.js';
@@ -297,6 +298,57 @@ describe('the agent runs a renewal bundle\'s canary plan', () => {
       assert.equal(listed.sha256, createHash('sha256').update(readFileSync(join(x, 'rollout.json'))).digest('hex'));
     } finally {
       await loop.close();
+    }
+  });
+
+  test('on its timer, the rollout evaluates and finishes under the agent\'s state lock: while another command holds it, a beat waits and changes nothing, then completes', async (t) => {
+    const host = 'edge-canary-timer.fleet.example';
+    const a = await agentWithRenewal(host, { ...FAST, id: 'agent-canary-timer', initialExposurePercent: 50 });
+    const out = await applyRenewalBundle(a.bundle, a.opts);
+    assert.ok(out.status === 'canary', JSON.stringify(out));
+    const newFp = (await a.store.material(out.generation)).fingerprintSha256;
+    const clock = { t: NOW.getTime() };
+    // The injected timer: the test beats by hand. The lock's waits are counted, never slept (bounded: AGENT_BUSY after 50 polls).
+    const timer: { beat: (() => Promise<void>) | null } = { beat: null };
+    let polls = 0;
+    const lockSleep = async () => { polls++; await new Promise<void>((r) => setImmediate(r)); };
+    const finished: string[] = [];
+    const canary = (await AgentCanary.resume({
+      rotation: { ...a.opts, now: new Date(clock.t) }, front: { listen: '127.0.0.1:0', upstream: `127.0.0.1:${echo.port}` }, clock: () => clock.t,
+      cadence: 'timer', schedule: (b) => { timer.beat = b; return () => { timer.beat = null; }; },
+      exclusive: (command, fn) => withStateLock(a.s.layout, { command, sleep: lockSleep, pollMs: 200, waitMs: 200 * 50 }, fn),
+      onFinished: async (o) => { finished.push(o.status); },
+    }))!;
+    const watched = [canaryStatePath(a.s.layout), a.s.layout.active, a.s.layout.rotationState];
+    const snapshot = () => watched.map((f) => (existsSync(f) ? readFileSync(f, 'utf8') : null));
+    const clients = population(25, () => false);
+    try {
+      assert.ok(timer.beat, 'the timer cadence scheduled its beat');
+      let waves = 0;
+      for (; waves < 20 && canary.status.state === 'running'; waves++) {
+        await wave(canary.front.address.port, clients, `t${waves}`);
+        clock.t += 10_000;
+        // A typed command (apply) holds the lock: the beat must wait for it and touch nothing meanwhile.
+        const release = await acquireStateLock(a.s.layout, { command: 'apply' });
+        const before = snapshot();
+        const target = polls + 3;
+        let settled = false;
+        const pending = timer.beat!().then(() => { settled = true; });
+        for (let i = 0; i < 10_000 && polls < target && !settled; i++) await new Promise<void>((r) => setImmediate(r));
+        assert.equal(settled, false, `wave ${waves}: the beat did not run while the lock was held`);
+        assert.ok(polls >= target, `wave ${waves}: the beat is waiting for the lock`);
+        assert.deepEqual(snapshot(), before, `wave ${waves}: nothing changed in the state folder while the lock was held`);
+        await release();
+        await pending;
+      }
+      assert.equal(canary.status.state, 'complete', JSON.stringify(canary.status.lastDecision));
+      assert.deepEqual(finished, ['installed'], 'the finished rollout was handed over once');
+      assert.equal((await a.store.active())!.fingerprintSha256, newFp, 'the new certificate became active after the lock was released');
+      assert.equal((await readRotationState(a.s.layout)).journal, null);
+      assert.equal(existsSync(join(a.s.layout.root, 'agent.lock')), false, 'the beat released the lock');
+      t.diagnostic(`complete after ${waves} timer beats, each held off by a lock holder (${polls} lock polls in all)`);
+    } finally {
+      await canary.close();
     }
   });
 

@@ -11,6 +11,7 @@ import { GenerationStore } from '../rotation/generation-store.js';
 import { finishFromSwitched, type RotationContext } from '../rotation/rotation-finish.js';
 import { clearJournal, recordStep } from '../rotation/rotation-journal.js';
 import { readRotationState, updateRotationState } from '../state/rotation-state.js';
+import { withStateLock } from '../state/state-lock.js';
 import { readCanaryState, writeCanaryState, type CanaryAgentState } from './canary-state.js';
 
 /** The agent configuration's `canary` member: where the TLS front listens and what it fronts. */
@@ -35,6 +36,14 @@ export interface AgentCanaryOptions {
   rotationAt?: (now: Date) => Promise<Omit<ApplyOptions, 'crashAfter'>>;
   onFinished?: (outcome: ApplyOutcome, now: Date) => Promise<void>;
   onEvent?: (e: RuntimeEvent) => void;
+  /**
+   * Runs a timer beat with the state folder to itself: the agent loop's `exclusive` (its queue and
+   * the state lock), so a beat that finishes the rollout (switch, service reloads) never overlaps a
+   * tick, apply, request-renewal or collect. Default: the state lock alone.
+   */
+  exclusive?: (command: string, fn: () => Promise<void>) => Promise<void>;
+  /** Starts the timer cadence's beats, every `everyMs`, and returns their stop (default: an unref'd setInterval; tests beat by hand). */
+  schedule?: (beat: () => Promise<void>, everyMs: number) => () => void;
 }
 
 export interface CanaryTickResult {
@@ -71,7 +80,9 @@ function resumedPlan(s: CanaryAgentState): CanaryPlan {
  */
 export class AgentCanary {
   private readonly baseChanges: CanaryAgentState['changes'];
-  private timer: NodeJS.Timeout | null = null;
+  private stopTimer: (() => void) | null = null;
+  private beating = false;
+  private closed = false;
   /** Ticks run one after another, whoever calls them (the timer, the agent loop). */
   private chain: Promise<unknown> = Promise.resolve();
 
@@ -110,21 +121,38 @@ export class AgentCanary {
 
   private startTimer(): void {
     const every = Math.max(250, this.state.plan.analysis.evaluateEverySeconds * 1000 / 2);
-    this.timer = setInterval(() => {
-      if (this.state.state !== 'running') return;
-      void (async () => {
+    const schedule = this.opts.schedule ?? ((beat: () => Promise<void>, ms: number) => {
+      const t = setInterval(() => void beat(), ms);
+      t.unref();
+      return () => clearInterval(t);
+    });
+    this.stopTimer = schedule(() => this.beat(), every);
+  }
+
+  /**
+   * One beat of the timer cadence: under the state lock, evaluates and finishes the rollout when
+   * the controller has. A beat still waiting for the lock makes the next ones skip, not queue up.
+   */
+  private async beat(): Promise<void> {
+    if (this.beating || this.closed || this.state.state !== 'running') return;
+    this.beating = true;
+    const { layout } = this.opts.rotation;
+    const exclusive = this.opts.exclusive ?? ((command: string, fn: () => Promise<void>) => withStateLock(layout, { command }, fn));
+    try {
+      await exclusive('canary', async () => {
+        // Re-checked under the lock: the rollout may have ended, or the front closed, while this beat waited.
+        if (this.closed || this.state.state !== 'running') return;
         const now = new Date(this.opts.clock());
-        try {
-          const rotation = this.opts.rotationAt ? await this.opts.rotationAt(now) : { ...this.opts.rotation, now };
-          const r = await this.tick(rotation);
-          if (r.finished) await this.opts.onFinished?.(r.finished, now);
-        } catch (e) {
-          // The front keeps serving (old unless the controller said otherwise); the next beat retries.
-          (this.opts.rotation.log ?? (() => undefined))({ event: 'canary-tick-failed', level: 'error', message: (e as Error).message });
-        }
-      })();
-    }, every);
-    this.timer.unref();
+        const rotation = this.opts.rotationAt ? await this.opts.rotationAt(now) : { ...this.opts.rotation, now };
+        const r = await this.tick(rotation);
+        if (r.finished) await this.opts.onFinished?.(r.finished, now);
+      });
+    } catch (e) {
+      // The front keeps serving (old unless the controller said otherwise); the next beat retries.
+      (this.opts.rotation.log ?? (() => undefined))({ event: 'canary-tick-failed', level: 'error', message: (e as Error).message });
+    } finally {
+      this.beating = false;
+    }
   }
 
   /** Evaluates when due, persists the progress, and finishes the rollout when the controller has. */
@@ -158,8 +186,9 @@ export class AgentCanary {
   }
 
   async close(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+    this.closed = true;
+    this.stopTimer?.();
+    this.stopTimer = null;
     await this.chain;
     if (running.get(this.opts.rotation.layout.root) === this) running.delete(this.opts.rotation.layout.root);
     await this.front.close();

@@ -192,6 +192,7 @@ export class AgentLoop {
         this.#canary = await AgentCanary.resume({
           rotation, front: this.config.canary, clock: this.#canaryClock, cadence: this.#canaryCadence,
           rotationAt: (at) => this.#rotationOptions(at),
+          exclusive: (command, fn) => this.exclusive(command, fn),
           onFinished: async (outcome, at) => {
             const own = await readAgentState(this.layout);
             this.#recordOutcome(own, outcome, at);
