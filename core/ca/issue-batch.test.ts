@@ -1,0 +1,161 @@
+// Batch issuance above the thread threshold: every certificate stored and signed correctly (node:crypto
+// for all, openssl for a sample), a failure mid-batch stores nothing, the awaited pool path still
+// gets its results around and after the synchronous transaction, and a token batch on SoftHSM.
+import assert from 'node:assert/strict';
+import { generateKeyPairSync, verify, X509Certificate } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { createSoftHsmToken, softHsmAvailable } from '../../test/helpers/softhsm.js';
+import { openssl } from '../../test/helpers/openssl.js';
+import { ConsoleService } from '../api/console-service.js';
+import type { ColdrootError } from '../errors.js';
+import { openKey } from '../keys/key-spec.js';
+import type { Pkcs11Signer } from '../keys/pkcs11-signer.js';
+import { SoftwareSigner } from '../keys/software-signer.js';
+import { databaseFingerprint } from '../store/database.js';
+import { toPem } from '../x509/asn1.js';
+import { buildCsr } from '../x509/csr-builder.js';
+import { INLINE_LIMIT, runTask } from './batch/batch-pool.js';
+import { issueBatch, type BatchIssueResult } from './issue-batch.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'coldroot-issue-batch-'));
+const PASS = 'issue batch test passphrase';
+const secret = { passphrase: PASS };
+const COUNT = 600; // above INLINE_LIMIT: the threads do the work
+let svc: ConsoleService;
+let caId: string;
+let caPem: string;
+let csrs: Array<{ csr: Uint8Array; source: string }>;
+
+before(async () => {
+  assert.ok(COUNT > INLINE_LIMIT);
+  svc = ConsoleService.open({ home: join(dir, 'home'), operator: 'alice', create: true });
+  svc.initialize();
+  const ca = await svc.createRootCa({ name: 'CN=Batch Root,O=Tests', algorithm: 'ecdsa-p256', key: { kind: 'software', passphrase: PASS } });
+  caId = ca.id;
+  caPem = ca.certificatePem!;
+  writeFileSync(join(dir, 'ca.pem'), caPem);
+  csrs = [];
+  for (let i = 0; i < COUNT; i++) {
+    const s = new SoftwareSigner(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, 'ecdsa-p256', 'software:device');
+    csrs.push({ csr: await buildCsr(s, `CN=device-${i},O=Fleet`, { dns: [`device-${i}.fleet.example`] }), source: `device-${i}.csr` });
+  }
+});
+
+after(() => {
+  svc.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const count = (sql: string, ...args: unknown[]) => (svc.store.db.prepare(sql).get(...args) as { n: number }).n;
+
+/** Every certificate's signature checked with node:crypto, every 60th (and the last) with openssl verify. */
+function assertAllVerify(r: BatchIssueResult, anchorPem: string, name: string): void {
+  const issuer = new X509Certificate(anchorPem);
+  const bad = r.issued.filter((c) => !new X509Certificate(c.certificatePem).verify(issuer.publicKey));
+  assert.equal(bad.length, 0, `${bad.length} certificates do not verify with the CA key`);
+  const anchor = join(dir, `${name}-ca.pem`);
+  writeFileSync(anchor, anchorPem);
+  const sample = r.issued.filter((_, i) => i % 60 === 0 || i === r.issued.length - 1).map((c, i) => {
+    const f = join(dir, `${name}-${i}.pem`);
+    writeFileSync(f, c.certificatePem);
+    return f;
+  });
+  const v = openssl(['verify', '-CAfile', anchor, '-purpose', 'sslclient', ...sample]);
+  assert.equal(v.code, 0, v.stdout + v.stderr);
+  assert.equal(v.stdout.split('\n').filter((l) => l.endsWith(': OK')).length, sample.length);
+}
+
+describe('batch issuance on the threads', () => {
+  test('a batch above INLINE_LIMIT issues every certificate in one transaction with one audit entry', async () => {
+    const progress: number[] = [];
+    const r = await issueBatch(svc.ctx, { caId, secret, profile: 'device-management', csrs, onProgress: (d) => progress.push(d) });
+    assert.equal(r.issued.length, COUNT);
+    assert.deepEqual(r.rejected, []);
+    assert.deepEqual(r.issued.map((c) => c.source), csrs.map((c) => c.source), 'results keep the input order');
+    assert.equal(new Set(r.issued.map((c) => c.serial)).size, COUNT);
+    assert.equal(progress.at(-1), COUNT);
+    const subject = new X509Certificate(r.issued[123].certificatePem);
+    assert.match(subject.subject, /CN=device-123/);
+    assert.equal(subject.subjectAltName, 'DNS:device-123.fleet.example');
+    assertAllVerify(r, caPem, 'software');
+    assert.equal(count("SELECT count(*) AS n FROM certificates WHERE ca_id = ? AND profile = 'device-management'", caId), COUNT);
+    const stored = svc.store.db.prepare('SELECT der FROM certificates WHERE ca_id = ? AND serial = ?').pluck().get(caId, r.issued[599].serial) as Buffer;
+    assert.equal(toPem(new Uint8Array(stored), 'CERTIFICATE'), r.issued[599].certificatePem);
+    assert.equal(count("SELECT count(*) AS n FROM audit_entries WHERE action = 'cert.issue-batch'"), 1);
+  });
+
+  test('a thread failure in the second chunk stores nothing: database and audit trail unchanged', async () => {
+    // 1,100 requests: the first chunk of 1,000 is inserted before the failing item at 1,050 is reached.
+    const items: Array<{ csr: Uint8Array; source: string }> = [];
+    for (let i = 0; i < 1100; i++) items.push({ ...csrs[i % COUNT], source: `r${i}` });
+    items[1050] = { csr: 42 as never, source: 'not-a-request' }; // the thread's TypeError: an INTERNAL_ERROR failure
+    const before = databaseFingerprint(svc.store.db);
+    const progress: number[] = [];
+    await assert.rejects(issueBatch(svc.ctx, { caId, secret, profile: 'device-management', csrs: items, onProgress: (d) => progress.push(d) }), (e: ColdrootError) => {
+      assert.equal(e.code, 'INTERNAL_ERROR');
+      assert.equal(e.kind, 'failure');
+      return true;
+    });
+    assert.deepEqual(progress, [1000], 'the first chunk was inserted inside the transaction before the failure');
+    assert.equal(databaseFingerprint(svc.store.db), before);
+  });
+
+  test('a fault after rows were inserted (a progress callback throwing) rolls the whole batch back', async () => {
+    const items = [...csrs, ...csrs].map((c, i) => ({ ...c, source: `p${i}` }));
+    const before = databaseFingerprint(svc.store.db);
+    await assert.rejects(issueBatch(svc.ctx, { caId, secret, profile: 'device-management', csrs: items, onProgress: () => { throw new Error('progress display failed'); } }), /progress display failed/);
+    assert.equal(databaseFingerprint(svc.store.db), before);
+  });
+
+  test('the awaited pool path gets its results during and after a synchronous batch', async () => {
+    const key = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+    const tbs = Array.from({ length: 700 }, (_, i) => new Uint8Array(200).fill(i & 0xff));
+    // Posted before the batch, answered while its transaction takes its own replies off the same ports.
+    const during = runTask<Uint8Array[]>({ kind: 'sign', key, hash: 'sha256', tbs }, tbs.length);
+    const r = await issueBatch(svc.ctx, { caId, secret, profile: 'device-management', csrs });
+    assert.equal(r.issued.length, COUNT);
+    const afterwards = runTask<Uint8Array[]>({ kind: 'sign', key, hash: 'sha256', tbs }, tbs.length);
+    for (const sigs of [await during, await afterwards]) {
+      assert.equal(sigs.length, tbs.length);
+      assert.ok(sigs.every((s, i) => verify('sha256', tbs[i], { key, dsaEncoding: 'der' }, s)));
+    }
+    const spki = new Uint8Array(new X509Certificate(caPem).publicKey.export({ type: 'spki', format: 'der' }));
+    const bad = await runTask<number[]>({ kind: 'verify', signatureOid: '1.2.840.10045.4.3.2', issuerSpki: spki, tbs, signatures: await during }, tbs.length);
+    assert.equal(bad.length, tbs.length, 'signatures by another key are all refused by the threads');
+  });
+});
+
+describe('batch issuance with a token key (SoftHSM2)', () => {
+  const available = softHsmAvailable();
+  if (!available.ok) {
+    test('token batch', { skip: available.reason }, () => {});
+    return;
+  }
+  const hsm = createSoftHsmToken({ label: 'batch-ca' });
+  process.env.SOFTHSM2_CONF = hsm.confPath;
+  after(() => hsm.cleanup());
+
+  test('signs inside the transaction in one queue turn, while an awaited signMany on the same token also completes', async () => {
+    const key = { kind: 'pkcs11' as const, modulePath: hsm.modulePath, tokenLabel: hsm.label, pin: hsm.pin };
+    const ca = await svc.createRootCa({ name: 'CN=Token Root,O=Tests', algorithm: 'ecdsa-p256', key });
+    const other = (await openKey(ca.keyUri, 'ecdsa-p256', { pin: hsm.pin }, svc.store.keysDir)) as Pkcs11Signer;
+    try {
+      const msgs = Array.from({ length: 3000 }, (_, i) => new Uint8Array(64).fill(i & 0xff));
+      const concurrent = other.signMany(msgs); // yields between signatures; the batch's turn waits for it
+      const r = await issueBatch(svc.ctx, { caId: ca.id, secret: { pin: hsm.pin }, profile: 'device-management', csrs });
+      assert.equal(r.issued.length, COUNT);
+      assertAllVerify(r, ca.certificatePem!, 'token');
+      const spki = new X509Certificate(ca.certificatePem!).publicKey;
+      const sigs = await concurrent;
+      assert.ok(sigs.every((s, i) => verify('sha256', msgs[i], { key: spki, dsaEncoding: 'der' }, s)));
+      // The session is left with no operation active: a plain sign still works.
+      assert.ok(verify('sha256', Buffer.from('after'), { key: spki, dsaEncoding: 'der' }, await other.sign(Buffer.from('after'))));
+      assert.equal(count("SELECT count(*) AS n FROM certificates WHERE ca_id = ? AND profile = 'device-management'", ca.id), COUNT);
+    } finally {
+      await other.close();
+    }
+  });
+});
