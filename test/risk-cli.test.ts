@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import Database from 'better-sqlite3';
 import { simulateRiskFleet } from '../core/bundles/simulation/risk-fleet.js';
 import { DEFAULT_POLICY } from '../core/policy/policy-file.js';
 import { coldroot, homeFingerprint } from './helpers/cli.js';
@@ -89,5 +90,23 @@ describe('coldroot risk CLI', () => {
     const csv = run('status', '--csv').stdout.trimEnd().split('\n');
     assert.equal(csv[0], 'caId,serial,subject,profile,state,notAfter,fingerprintSha256,host,riskScore,riskLevel,lastAnomalyAt,degradationScore,predictedDegradationAt,renewBy,renewalReason,openActions');
     assert.equal(csv.length, j.json.length + 1);
+  });
+
+  test('status: renewal before predicted degradation follows the policy\'s lead days', () => {
+    const calm = (json('status').json as Array<{ host: string | null; fingerprintSha256: string }>).find((r) => r.host && !broken.includes(r.host))!;
+    const predicted = '2026-03-01T00:00:00.000Z';
+    const db = new Database(join(home, 'coldroot.db'));
+    try {
+      db.prepare('UPDATE certificate_risk SET degradation_score = 72, predicted_degradation_at = ? WHERE cert_sha256 = ?').run(predicted, calm.fingerprintSha256);
+    } finally {
+      db.close();
+    }
+    const row = (...args: string[]) => (json('status', ...args).json as Array<{ fingerprintSha256: string; renewBy: string; renewalReason: string }>).find((r) => r.fingerprintSha256 === calm.fingerprintSha256)!;
+    const before = (days: number) => new Date(Date.parse(predicted) - days * 86_400_000).toISOString();
+    assert.deepEqual([row().renewBy, row().renewalReason], [before(DEFAULT_POLICY.predictiveRenewal.leadDays), 'predicted-degradation']);
+    const policy = join(dir, 'lead-20.json');
+    writeFileSync(policy, JSON.stringify({ ...DEFAULT_POLICY, predictiveRenewal: { minDegradation: 50, leadDays: 20 } }));
+    assert.equal(row('--policy', policy).renewBy, before(20));
+    assert.equal(row('--policy', policy, '--lead-days', '3').renewBy, before(3));
   });
 });
