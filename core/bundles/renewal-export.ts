@@ -14,6 +14,7 @@ import { signAndVerify, signatureAlgorithmDer } from '../x509/certificate-builde
 import { encodeOcspResponse, ResponseDataTemplate } from '../x509/ocsp-response.js';
 import { describePublicKey } from '../x509/public-key.js';
 import { FORMAT_VERSION, sha256Hex } from './bundle-format.js';
+import { forcedRenewalKeyReuse } from './forced-renewal-keys.js';
 import { BundleRepository } from './bundle-repository.js';
 import { writeBundle, type BundleFileSource } from './bundle-writer.js';
 import { openBundleSigner } from './console-signer.js';
@@ -157,10 +158,17 @@ export async function exportRenewal(ctx: OperationContext, input: RenewalExportI
     const refused: Array<{ row: PendingRow; code: string; message: string }> = [];
     // A request proven by a certificate revoked since its import (a compromised key may have made it) is answered as rejected.
     const proofStatus = ctx.store.db.prepare('SELECT status, revocation_reason AS reason, revoked_at AS revokedAt FROM certificates WHERE fingerprint_sha256 = ?');
+    // Like a revoked proof, a forced renewal asked with an old key is answered as rejected (the agent learns why) while the other hosts are served.
+    const keyReuse = forcedRenewalKeyReuse(ctx.store.db, pending);
     const answerable = pending.filter((r) => {
       const p = r.proofCertificate ? proofStatus.get(createHash('sha256').update(r.proofCertificate).digest('hex')) as { status: string; reason: string | null; revokedAt: string | null } | undefined : undefined;
       if (p?.status !== 'revoked') return true;
       refused.push({ row: r, code: 'PROOF_REVOKED', message: `The certificate that proved this request was revoked at ${p.revokedAt} (reason ${p.reason}) after the request was imported` });
+      return false;
+    }).filter((r) => {
+      const reuse = keyReuse.get(r);
+      if (!reuse) return true;
+      refused.push({ row: r, code: reuse.code, message: reuse.message });
       return false;
     });
     const groups = new Map<string, PendingRow[]>();
@@ -229,7 +237,8 @@ export async function exportRenewal(ctx: OperationContext, input: RenewalExportI
         for (const x of refused) answer.run('rejected', written.bundleId, null, null, x.code, x.row.id);
         const answered = new Set(pending.map((r) => r.host));
         const markAction = ctx.store.db.prepare("UPDATE risk_actions SET status = 'exported', exported_in = ? WHERE id = ? AND status = 'approved'");
-        for (const a of input.actions ?? []) if (answered.has(a.host) && markAction.run(written.bundleId, a.id).changes) actionsExported.push(a.id);
+        const stillOpen = new Set([...keyReuse.values()].map((x) => x.actionId));
+        for (const a of input.actions ?? []) if (answered.has(a.host) && !stillOpen.has(a.id) && markAction.run(written.bundleId, a.id).changes) actionsExported.push(a.id);
         for (const n of nonces) storeAttestationNonce(ctx.store.db, n);
         ctx.store.audit.append({
           actor: ctx.operator, role: ctx.role ?? null, action: 'bundle.export', inputs: { bundle: written.sha256 }, outcome: 'ok',
@@ -246,6 +255,7 @@ export async function exportRenewal(ctx: OperationContext, input: RenewalExportI
     for (const a of input.actions ?? []) {
       if (!answeredHosts.has(a.host)) warnings.push(`approved action ${a.id} for ${a.host} stays approved: that host has no pending request in this bundle (its agent must ask first)`);
     }
+    for (const x of keyReuse.values()) warnings.push(`approved forced renewal ${x.actionId} stays approved: ${x.message}`);
     return {
       path: input.out, bundleId: written.bundleId, inReplyTo, sequence,
       issued: issued.map((i) => ({ requestId: i.row.requestId, host: i.row.host, serial: i.serial, notAfter: i.notAfter })),
