@@ -80,7 +80,7 @@ function raw(dir: string, round: number): object {
     VALUES ('raw', 'import', 'metrics', 1, 'p', 's', 1, 't', x'00', 'm', x'00', 't', 'o')`).run();
   const series = db.prepare('INSERT INTO metric_series (host, cert_sha256) VALUES (?, ?)');
   for (let h = 0; h < HOSTS; h++) series.run(`host-${h}`, h.toString(16).padStart(64, 'a'));
-  const insert = db.prepare('INSERT INTO metric_samples VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+  const insert = db.prepare('INSERT INTO metric_samples VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
   const t0 = performance.now();
   db.transaction(() => {
     for (let i = 0; i < ROWS; i++) {

@@ -12,6 +12,7 @@ import { MAX_JSON_PAYLOAD_BYTES, parseJsonPayload } from './payloads/json-payloa
 import { MAX_LOG_EXCERPTS_COMPRESSED_BYTES, readLogExcerpts, type LogExcerpt } from './payloads/log-excerpts.js';
 import { readMetricsFile, type MetricsParallelism } from './payloads/metrics-file.js';
 import { metricsFormatOf } from './payloads/metrics-reader.js';
+import { METRICS_SCHEMA_V1, METRICS_SCHEMA_V1_1 } from './payloads/metrics-fields.js';
 import type { MetricRow } from './payloads/metrics-validate.js';
 import { checkRenewalRequests, RenewalRequestFileSchema, type CheckedRenewalRequest } from './payloads/renewal-request.js';
 import { checkRenewalFiles, RenewalIndexSchema, RolloutPlanSchema, type RenewalIndex, type RolloutPlan } from './payloads/renewal.js';
@@ -229,7 +230,7 @@ async function readPayload(tar: TarReader, f: ManifestFile, kind: PayloadKind | 
     let records = 0;
     try {
       records = await readMetricsFile(chunks, {
-        name: f.name, format: metricsFormatOf(f.name)!, limits: hooks.limits, parallel: hooks.parallel ?? 'auto', compressedSize: f.size,
+        name: f.name, format: metricsFormatOf(f.name)!, schema: f.schema === METRICS_SCHEMA_V1_1 ? METRICS_SCHEMA_V1_1 : METRICS_SCHEMA_V1, limits: hooks.limits, parallel: hooks.parallel ?? 'auto', compressedSize: f.size,
         seriesId: (host, cert) => hooks.sink.seriesId?.(host, cert) ?? 0,
         onRow: (row) => hooks.sink.metricRow?.(row),
       });

@@ -132,7 +132,7 @@ export class BundleRepository {
 
   /** Binds a MetricRow (slot 0 = series id) to the sample INSERT, with slot 1 set to the bundle row. */
   sampleInserter(bundleRowId: number): (row: MetricRow) => void {
-    const insert = this.stmt('INSERT INTO metric_samples VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+    const insert = this.stmt('INSERT INTO metric_samples VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
     return (row) => {
       row[1] = bundleRowId;
       insert.run(row);

@@ -3,7 +3,7 @@ import { reject } from './bundle-rejection.js';
 import { AGENT_CONFIG_SCHEMA_V1, AGENT_PACKAGE_FILES, AGENT_PACKAGE_SEA_FILE } from './payloads/agent-package.js';
 import { LOG_EXCERPTS_FILE, LOG_EXCERPTS_SCHEMA_V1 } from './payloads/log-excerpts.js';
 import { METRICS_FILE } from './payloads/metrics-reader.js';
-import { METRICS_SCHEMA_V1 } from './payloads/metrics-schema.js';
+import { METRICS_SCHEMA_V1, METRICS_SCHEMA_V1_1 } from './payloads/metrics-schema.js';
 import { RENEWAL_REQUEST_FILE, RENEWAL_REQUEST_SCHEMA_V1 } from './payloads/renewal-request.js';
 import { CHAIN_FILE, RENEWAL_FILE, RENEWAL_SCHEMA_V1, ROLLOUT_FILE, ROLLOUT_SCHEMA_V1 } from './payloads/renewal.js';
 import { RISK_REPORT_FILE, RISK_REPORT_SCHEMA_V1 } from './payloads/risk-report.js';
@@ -38,7 +38,7 @@ export function planPayload(m: Manifest): PayloadKind[] {
         if (f.name === LOG_EXCERPTS_FILE) return expectSchema(f, LOG_EXCERPTS_SCHEMA_V1), 'log-excerpts';
         if (f.name === ROLLOUT_PROGRESS_FILE) return expectSchema(f, ROLLOUT_PROGRESS_SCHEMA_V1), 'rollout-progress';
         if (!METRICS_FILE.test(f.name)) reject('BUNDLE_MANIFEST_INVALID', `manifest.json: '${f.name}' is not a metrics file (metrics.ndjson.gz, metrics.csv.gz or metrics-N.…) or ${LOG_EXCERPTS_FILE}`);
-        expectSchema(f, METRICS_SCHEMA_V1);
+        if (f.schema !== METRICS_SCHEMA_V1_1) expectSchema(f, METRICS_SCHEMA_V1);
         return 'metrics';
       });
     }

@@ -3,6 +3,10 @@
  * The same field names are the NDJSON keys, the CSV header and the database columns.
  */
 export const METRICS_SCHEMA_V1 = 'coldroot.metrics.v1';
+/** v1 plus two trailing fields, the client networks (/24, /64) seen and never seen before; v1 stays as it was. */
+export const METRICS_SCHEMA_V1_1 = 'coldroot.metrics.v1.1';
+export type MetricsSchema = typeof METRICS_SCHEMA_V1 | typeof METRICS_SCHEMA_V1_1;
+export const METRICS_SCHEMAS: readonly MetricsSchema[] = [METRICS_SCHEMA_V1, METRICS_SCHEMA_V1_1];
 
 export const METRIC_FIELDS = [
   'host', 'cert', 't', 'interval_s',
@@ -10,7 +14,13 @@ export const METRIC_FIELDS = [
   'protocols', 'ciphers', 'client_ips_distinct', 'client_ips_new',
   'cpu_pct', 'mem_pct', 'net_rx_bytes', 'net_tx_bytes', 'cert_validation_errors',
 ] as const;
-export type MetricField = (typeof METRIC_FIELDS)[number];
+export const METRIC_FIELDS_V1_1 = [...METRIC_FIELDS, 'client_nets_distinct', 'client_nets_new'] as const;
+export type MetricField = (typeof METRIC_FIELDS_V1_1)[number];
+
+/** The fields of a schema, in CSV column order. */
+export function metricFieldsOf(schema: MetricsSchema): readonly MetricField[] {
+  return schema === METRICS_SCHEMA_V1_1 ? METRIC_FIELDS_V1_1 : METRIC_FIELDS;
+}
 
 export type CountMap = Record<string, number>;
 
@@ -41,6 +51,9 @@ export interface MetricSample {
   net_tx_bytes: number;
   /** Certificate-validation errors seen in application logs, by error name ('unknown_ca', 'expired'…). */
   cert_validation_errors: CountMap;
+  /** v1.1 only: distinct client networks (IPv4 /24, IPv6 /64) in the interval, and of those the ones never seen before. */
+  client_nets_distinct?: number;
+  client_nets_new?: number;
 }
 
 export const HOST = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,252})$/;

@@ -6,6 +6,7 @@ import type { BundleLimits } from '../bundle-format.js';
 import { BundleRejection } from '../bundle-rejection.js';
 import { readMetrics, type MetricsFormat } from './metrics-reader.js';
 import type { MetricRow } from './metrics-validate.js';
+import type { MetricsSchema } from './metrics-fields.js';
 import { NUMBER_SLOTS, TEXT_SLOTS, type FromWorker, type ToWorker, type WorkerSetup } from './metrics-worker-protocol.js';
 
 /** auto: parse large files in a worker thread when the machine has a second core, else here; always / never force one way (tests, benchmarks). */
@@ -17,6 +18,7 @@ export const WORKER_THRESHOLD_BYTES = 4 * 1024 * 1024;
 export interface MetricsFileOptions {
   name: string;
   format: MetricsFormat;
+  schema: MetricsSchema;
   limits: Pick<BundleLimits, 'maxDecompressedBytes' | 'maxCompressionRatio' | 'maxLineBytes'>;
   parallel: MetricsParallelism;
   /** Stored size of the file, to choose the thread. */
@@ -51,7 +53,7 @@ function readHere(chunks: AsyncIterable<Uint8Array>, o: MetricsFileOptions): Pro
   let lastCert = '';
   let lastId = 0;
   return readMetrics(chunks, {
-    name: o.name, format: o.format, limits: o.limits,
+    name: o.name, format: o.format, schema: o.schema, limits: o.limits,
     onRow: (row) => {
       // Rows come host by host, so the previous series is usually the one.
       if (row[0] !== lastHost || row[1] !== lastCert) {
@@ -71,7 +73,7 @@ function readHere(chunks: AsyncIterable<Uint8Array>, o: MetricsFileOptions): Pro
 const here = fileURLToPath(import.meta.url);
 
 function readInWorker(chunks: AsyncIterable<Uint8Array>, o: MetricsFileOptions): Promise<number> {
-  const setup: WorkerSetup = { name: o.name, format: o.format, limits: { maxDecompressedBytes: o.limits.maxDecompressedBytes, maxCompressionRatio: o.limits.maxCompressionRatio, maxLineBytes: o.limits.maxLineBytes }, prefetch: 2, batchRows: 256, maxUnackedBatches: 8 };
+  const setup: WorkerSetup = { name: o.name, format: o.format, schema: o.schema, limits: { maxDecompressedBytes: o.limits.maxDecompressedBytes, maxCompressionRatio: o.limits.maxCompressionRatio, maxLineBytes: o.limits.maxLineBytes }, prefetch: 2, batchRows: 256, maxUnackedBatches: 8 };
   const entry = new URL(`./metrics-worker${extname(here)}`, import.meta.url).href;
   // A small heap: the worker holds a few batches and one line at a time. Batches stay small (tens of
   // kilobytes of text) so that their strings die young instead of piling up in the old generation.
@@ -79,7 +81,7 @@ function readInWorker(chunks: AsyncIterable<Uint8Array>, o: MetricsFileOptions):
   const send = (m: ToWorker) => worker.postMessage(m);
   const it = chunks[Symbol.asyncIterator]();
   const ids: number[] = [];
-  const row: MetricRow = new Array(19).fill(null);
+  const row: MetricRow = new Array(21).fill(null);
 
   return new Promise<number>((resolve, reject) => {
     let settled = false;

@@ -4,7 +4,8 @@ import { StringDecoder } from 'node:string_decoder';
 import { createGunzip, type ZlibOptions } from 'node:zlib';
 import type { BundleLimits } from '../bundle-format.js';
 import { BundleRejection, reject } from '../bundle-rejection.js';
-import { CSV_HEADER, SampleError, sampleFromCsv, sampleFromJson, type MetricRow } from './metrics-validate.js';
+import type { MetricsSchema } from './metrics-fields.js';
+import { csvHeaderOf, SampleError, sampleFromCsv, sampleFromJson, type MetricRow } from './metrics-validate.js';
 
 export type MetricsFormat = 'ndjson' | 'csv';
 
@@ -19,6 +20,8 @@ export function metricsFormatOf(name: string): MetricsFormat | null {
 export interface MetricsReadOptions {
   name: string;
   format: MetricsFormat;
+  /** The schema the manifest declares for the file (coldroot.metrics.v1 or v1.1). */
+  schema: MetricsSchema;
   limits: Pick<BundleLimits, 'maxDecompressedBytes' | 'maxCompressionRatio' | 'maxLineBytes'>;
   /** Receives each valid row, synchronously (the importer binds it to a prepared INSERT). */
   onRow: (row: MetricRow) => void;
@@ -31,7 +34,7 @@ const RATIO_GRACE = 1024 * 1024;
 
 /**
  * Streams a gzip-compressed NDJSON or CSV metric file: decompresses (off the main thread, in
- * zlib's pool), splits lines, validates each against coldroot.metrics.v1 and hands rows on.
+ * zlib's pool), splits lines, validates each against its schema (v1 or v1.1) and hands rows on.
  * Memory stays bounded by the line limit whatever the file's size; the decompressed size and the
  * compression ratio are capped, so a gzip bomb stops after a few megabytes.
  * Returns the number of samples.
@@ -56,6 +59,7 @@ export async function readMetrics(compressed: AsyncIterable<Uint8Array>, o: Metr
   let lineNo = 0;
   let headerSeen = o.format === 'ndjson';
   let carry = '';
+  const header = csvHeaderOf(o.schema);
   const decoder = new StringDecoder('utf8');
   const bad = (message: string): never => reject('BUNDLE_PAYLOAD_INVALID', `${o.name} line ${lineNo}: ${message}`);
 
@@ -64,13 +68,13 @@ export async function readMetrics(compressed: AsyncIterable<Uint8Array>, o: Metr
     if (text === '') bad('empty line');
     if (text.charCodeAt(text.length - 1) === 13) bad('lines end with \\n only (no carriage return)');
     if (!headerSeen) {
-      if (text !== CSV_HEADER) bad(`the header must be exactly: ${CSV_HEADER}`);
+      if (text !== header) bad(`the header must be exactly (${o.schema}): ${header}`);
       headerSeen = true;
       return;
     }
     let r: MetricRow | SampleError;
     if (o.format === 'csv') {
-      r = sampleFromCsv(text);
+      r = sampleFromCsv(text, o.schema);
     } else {
       let v: unknown;
       try {
@@ -78,7 +82,7 @@ export async function readMetrics(compressed: AsyncIterable<Uint8Array>, o: Metr
       } catch (e) {
         bad(`not JSON (${(e as Error).message})`);
       }
-      r = sampleFromJson(v);
+      r = sampleFromJson(v, o.schema);
     }
     if (r instanceof SampleError) bad(r.message);
     records++;

@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { SeededRandom } from '../../models/seeded-random.js';
 import { testSamples } from '../testing/bundle-test-kit.js';
-import { METRIC_FIELDS, MetricSampleSchema } from './metrics-schema.js';
-import { CSV_HEADER, parseCountMap, SampleError, sampleFromCsv, sampleFromJson } from './metrics-validate.js';
+import { METRIC_FIELDS, METRIC_FIELDS_V1_1, METRICS_SCHEMA_V1_1, MetricSampleSchema, MetricSampleSchemaV1_1 } from './metrics-schema.js';
+import { CSV_HEADER, CSV_HEADER_V1_1, parseCountMap, SampleError, sampleFromCsv, sampleFromJson } from './metrics-validate.js';
 import { csvLine, ndjsonLine } from './metrics-writer.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../../../fixtures/bundles/${name}`, import.meta.url), 'utf8');
@@ -23,7 +23,8 @@ describe('coldroot.metrics.v1 known answers (fixtures/bundles)', () => {
   test('a stored row: t in Unix seconds, count maps as name=count text, nulls kept', () => {
     const row = sampleFromJson(JSON.parse(ndjson[0]));
     assert.ok(Array.isArray(row));
-    assert.equal(row.length, METRIC_FIELDS.length);
+    assert.equal(row.length, METRIC_FIELDS_V1_1.length);
+    assert.deepEqual(row.slice(19), [null, null], 'a v1 sample stores no network counts');
     assert.equal(row[2], Date.parse('2026-03-02T00:00:00Z') / 1000);
     assert.equal(row[7], 'alert:bad_certificate=1;error:timeout=2');
     assert.deepEqual(parseCountMap(row[11] as string), JSON.parse(ndjson[0]).ciphers);
@@ -141,3 +142,41 @@ describe('the fast validator and the zod reference agree', () => {
   });
 });
 
+
+describe('coldroot.metrics.v1.1: v1 plus client_nets_distinct and client_nets_new', () => {
+  const v11 = { ...testSamples(1)[0], client_ips_distinct: 40, client_ips_new: 9, client_nets_distinct: 12, client_nets_new: 3 };
+
+  test('both encodings read the two counts into row slots 19 and 20, the same row', () => {
+    assert.equal(CSV_HEADER_V1_1, `${CSV_HEADER},client_nets_distinct,client_nets_new`);
+    const json = sampleFromJson(JSON.parse(ndjsonLine(v11, METRICS_SCHEMA_V1_1)), METRICS_SCHEMA_V1_1);
+    assert.ok(Array.isArray(json), reason(json));
+    assert.deepEqual(json.slice(19), [12, 3]);
+    assert.deepEqual(sampleFromCsv(csvLine(v11, METRICS_SCHEMA_V1_1).trimEnd(), METRICS_SCHEMA_V1_1), json);
+    assert.equal(MetricSampleSchemaV1_1.safeParse(v11).success, true);
+  });
+
+  test('each version is strict: v1.1 fields in a v1 file and missing ones in a v1.1 file are refused', () => {
+    assert.equal(reason(sampleFromJson(JSON.parse(ndjsonLine(v11, METRICS_SCHEMA_V1_1)))), 'unknown field "client_nets_distinct" (a coldroot.metrics.v1.1 field; declare that schema in the manifest)');
+    assert.equal(reason(sampleFromJson(JSON.parse(ndjsonLine(v11)), METRICS_SCHEMA_V1_1)), 'missing field client_nets_distinct');
+    assert.equal(reason(sampleFromCsv(csvLine(v11).trimEnd(), METRICS_SCHEMA_V1_1)), '19 fields; coldroot.metrics.v1.1 rows have 21');
+    assert.throws(() => ndjsonLine(testSamples(1)[0], METRICS_SCHEMA_V1_1), /has no client_nets_distinct\/client_nets_new/);
+  });
+
+  const cases: Array<[string, Partial<typeof v11>, string]> = [
+    ['more networks than addresses', { client_nets_distinct: 41 }, 'client_nets_distinct exceeds client_ips_distinct'],
+    ['more new networks than networks', { client_nets_new: 13 }, 'client_nets_new exceeds client_nets_distinct'],
+  ];
+  for (const [name, change, message] of cases) {
+    test(name, () => {
+      const s = { ...v11, ...change };
+      assert.equal(reason(sampleFromJson(JSON.parse(ndjsonLine(s, METRICS_SCHEMA_V1_1)), METRICS_SCHEMA_V1_1)), message);
+      assert.equal(reason(sampleFromCsv(csvLine(s, METRICS_SCHEMA_V1_1).trimEnd(), METRICS_SCHEMA_V1_1)), message);
+      assert.equal(MetricSampleSchemaV1_1.safeParse(s).success, false, 'the zod reference refuses it too');
+    });
+  }
+  test('a negative network count is refused in both encodings', () => {
+    const s = { ...v11, client_nets_new: -1 };
+    assert.equal(reason(sampleFromJson(JSON.parse(ndjsonLine(s, METRICS_SCHEMA_V1_1)), METRICS_SCHEMA_V1_1)), 'client_nets_new must be a whole number >= 0');
+    assert.equal(reason(sampleFromCsv(csvLine(s, METRICS_SCHEMA_V1_1).trimEnd(), METRICS_SCHEMA_V1_1)), 'client_nets_new must be a whole number >= 0');
+  });
+});

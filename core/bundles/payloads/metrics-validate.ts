@@ -1,7 +1,8 @@
-import { HOST, MAP_KEY, MAX_COUNT, MAX_MAP_KEYS, METRIC_FIELDS, type CountMap } from './metrics-fields.js';
+import { HOST, MAP_KEY, MAX_COUNT, MAX_MAP_KEYS, METRIC_FIELDS, METRIC_FIELDS_V1_1, METRICS_SCHEMA_V1, METRICS_SCHEMA_V1_1, metricFieldsOf, type CountMap, type MetricsSchema } from './metrics-fields.js';
 
 /**
- * A validated sample as stored: the METRIC_FIELDS in order, with `t` as Unix seconds and each
+ * A validated sample as stored: the METRIC_FIELDS_V1_1 in order (21 slots; a v1 sample has null in
+ * the last two, client_nets_distinct and client_nets_new), with `t` as Unix seconds and each
  * count map as its compact text `name=count;name=count` ('' when empty; the CSV form, so a CSV
  * row is stored without rewriting). Slots 0 and 1 (host, cert) are overwritten by the importer
  * with the series and bundle row ids, so a row is bound to the INSERT without copying.
@@ -25,7 +26,9 @@ export function parseCountMap(text: string): CountMap {
 }
 
 const FIELD_COUNT = METRIC_FIELDS.length;
+const FIELD_COUNT_V1_1 = METRIC_FIELDS_V1_1.length;
 const KNOWN = new Set<string>(METRIC_FIELDS);
+const KNOWN_V1_1 = new Set<string>(METRIC_FIELDS_V1_1);
 const CERT = /^[0-9a-f]{64}$/;
 
 // The sum of the last map checked, and the last host and certificate seen: module slots keep the hot path allocation-free.
@@ -189,19 +192,25 @@ function consistency(row: MetricRow, failedBySum: number, protocolsSum: number, 
   if ((p50 === null) !== (p95 === null)) return new SampleError('hs_p50_ms and hs_p95_ms are both null or both numbers');
   if (p50 !== null && (p50 as number) > (p95 as number)) return new SampleError('hs_p50_ms exceeds hs_p95_ms');
   if ((row[13] as number) > (row[12] as number)) return new SampleError('client_ips_new exceeds client_ips_distinct');
+  if (row[19] !== null) {
+    if ((row[19] as number) > (row[12] as number)) return new SampleError('client_nets_distinct exceeds client_ips_distinct');
+    if ((row[20] as number) > (row[19] as number)) return new SampleError('client_nets_new exceeds client_nets_distinct');
+  }
   return null;
 }
 
-/** Checks one parsed NDJSON value against coldroot.metrics.v1 (strict: every field, nothing else). */
-export function sampleFromJson(o: unknown): MetricRow | SampleError {
+/** Checks one parsed NDJSON value against coldroot.metrics.v1 or v1.1 (strict: every field of that version, nothing else). */
+export function sampleFromJson(o: unknown, schema: MetricsSchema = METRICS_SCHEMA_V1): MetricRow | SampleError {
   if (typeof o !== 'object' || o === null || Array.isArray(o)) return new SampleError('a sample must be a JSON object');
   const s = o as Record<string, unknown>;
+  const v11 = schema === METRICS_SCHEMA_V1_1;
+  const known = v11 ? KNOWN_V1_1 : KNOWN;
   let n = 0;
   for (const k in s) {
-    if (!KNOWN.has(k)) return new SampleError(`unknown field ${JSON.stringify(k)}`);
+    if (!known.has(k)) return new SampleError(`unknown field ${JSON.stringify(k)}${KNOWN_V1_1.has(k) ? ` (a ${METRICS_SCHEMA_V1_1} field; declare that schema in the manifest)` : ''}`);
     n++;
   }
-  if (n !== FIELD_COUNT) return new SampleError(`missing field ${METRIC_FIELDS.find((f) => !(f in s))}`);
+  if (n !== (v11 ? FIELD_COUNT_V1_1 : FIELD_COUNT)) return new SampleError(`missing field ${metricFieldsOf(schema).find((f) => !(f in s))}`);
   if (typeof s.host !== 'string' || !HOST.test(s.host)) return new SampleError('host must be a host name');
   if (typeof s.cert !== 'string' || !CERT.test(s.cert)) return new SampleError('cert must be 64 lowercase hex digits');
   const t = time(s.t);
@@ -209,6 +218,9 @@ export function sampleFromJson(o: unknown): MetricRow | SampleError {
   if (!isCount(s.interval_s) || s.interval_s < 1 || s.interval_s > 86_400) return new SampleError('interval_s must be 1..86400');
   for (const f of ['hs_attempted', 'hs_succeeded', 'hs_failed', 'client_ips_distinct', 'client_ips_new', 'net_rx_bytes', 'net_tx_bytes'] as const) {
     if (!isCount(s[f])) return new SampleError(`${f} must be a whole number >= 0`);
+  }
+  if (v11) {
+    for (const f of ['client_nets_distinct', 'client_nets_new'] as const) if (!isCount(s[f])) return new SampleError(`${f} must be a whole number >= 0`);
   }
   for (const f of ['hs_p50_ms', 'hs_p95_ms'] as const) {
     if (s[f] !== null && !isReal(s[f], 3_600_000)) return new SampleError(`${f} must be null or milliseconds (0..3600000)`);
@@ -229,13 +241,19 @@ export function sampleFromJson(o: unknown): MetricRow | SampleError {
   const row: MetricRow = [
     s.host, s.cert, t, s.interval_s, s.hs_attempted, s.hs_succeeded, s.hs_failed, failedBy, s.hs_p50_ms, s.hs_p95_ms,
     protocols, ciphers, s.client_ips_distinct, s.client_ips_new, s.cpu_pct, s.mem_pct, s.net_rx_bytes, s.net_tx_bytes, certErrors,
+    v11 ? s.client_nets_distinct : null, v11 ? s.client_nets_new : null,
   ];
   return consistency(row, failedBySum, protocolsSum, ciphersSum) ?? row;
 }
 
 export const CSV_HEADER = METRIC_FIELDS.join(',');
+export const CSV_HEADER_V1_1 = METRIC_FIELDS_V1_1.join(',');
 
-const countError = (i: number, v: string) => new SampleError(uint(v) < 0 ? `${METRIC_FIELDS[i]} must be a whole number >= 0` : `${METRIC_FIELDS[i]} is too large`);
+export function csvHeaderOf(schema: MetricsSchema): string {
+  return schema === METRICS_SCHEMA_V1_1 ? CSV_HEADER_V1_1 : CSV_HEADER;
+}
+
+const countError = (i: number, v: string) => new SampleError(uint(v) < 0 ? `${METRIC_FIELDS_V1_1[i]} must be a whole number >= 0` : `${METRIC_FIELDS_V1_1[i]} is too large`);
 
 function realOrError(i: number, v: string, max: number, nullable: boolean): number | null | SampleError {
   if (v === '' && nullable) return null;
@@ -244,10 +262,12 @@ function realOrError(i: number, v: string, max: number, nullable: boolean): numb
   return n > max ? new SampleError(`${METRIC_FIELDS[i]} must be at most ${max}`) : n;
 }
 
-/** Checks one CSV data row (fields in METRIC_FIELDS order; count maps as name=count;name=count). */
-export function sampleFromCsv(line: string): MetricRow | SampleError {
+/** Checks one CSV data row (fields in the schema's order; count maps as name=count;name=count). */
+export function sampleFromCsv(line: string, schema: MetricsSchema = METRICS_SCHEMA_V1): MetricRow | SampleError {
   const c = line.split(',');
-  if (c.length !== FIELD_COUNT) return new SampleError(`${c.length} fields; coldroot.metrics.v1 rows have ${FIELD_COUNT}`);
+  const v11 = schema === METRICS_SCHEMA_V1_1;
+  const fields = v11 ? FIELD_COUNT_V1_1 : FIELD_COUNT;
+  if (c.length !== fields) return new SampleError(`${c.length} fields; ${schema} rows have ${fields}`);
   // Consecutive rows usually share host and certificate; a string compare is cheaper than the patterns.
   if (c[0] !== lastHost) {
     if (!HOST.test(c[0])) return new SampleError('host must be a host name');
@@ -288,6 +308,13 @@ export function sampleFromCsv(line: string): MetricRow | SampleError {
   const ciphersSum = mapSum;
   const certErrors = mapFromCsv(c[18], 'cert_validation_errors');
   if (certErrors instanceof SampleError) return certErrors;
-  const row: MetricRow = [c[0], c[1], t, interval, attempted, succeeded, failed, failedBy, p50, p95, protocols, ciphers, distinct, fresh, cpu, mem, rx, tx, certErrors];
+  let nets: number | null = null, freshNets: number | null = null;
+  if (v11) {
+    nets = uint(c[19]);
+    freshNets = uint(c[20]);
+    if (nets < 0 || nets > MAX_COUNT) return countError(19, c[19]);
+    if (freshNets < 0 || freshNets > MAX_COUNT) return countError(20, c[20]);
+  }
+  const row: MetricRow = [c[0], c[1], t, interval, attempted, succeeded, failed, failedBy, p50, p95, protocols, ciphers, distinct, fresh, cpu, mem, rx, tx, certErrors, nets, freshNets];
   return consistency(row, failedBySum, protocolsSum, ciphersSum) ?? row;
 }

@@ -5,6 +5,7 @@ import type { MetricsReadOptions } from './metrics-reader.js';
 export interface WorkerSetup {
   name: string;
   format: MetricsReadOptions['format'];
+  schema: MetricsReadOptions['schema'];
   limits: MetricsReadOptions['limits'];
   /** Compressed chunks the worker asks for ahead of need. */
   prefetch: number;
@@ -13,7 +14,7 @@ export interface WorkerSetup {
 }
 
 /** MetricRow slots carried as numbers (null as NaN) and as text (the four count maps). */
-export const NUMBER_SLOTS = [2, 3, 4, 5, 6, 8, 9, 12, 13, 14, 15, 16, 17] as const;
+export const NUMBER_SLOTS = [2, 3, 4, 5, 6, 8, 9, 12, 13, 14, 15, 16, 17, 19, 20] as const;
 export const TEXT_SLOTS = [7, 10, 11, 18] as const;
 
 /**

@@ -4,6 +4,7 @@ import { Worker } from 'node:worker_threads';
 import { gzipSync } from 'node:zlib';
 import { DEFAULT_LIMITS } from '../bundle-format.js';
 import { testSamples } from '../testing/bundle-test-kit.js';
+import { METRICS_SCHEMA_V1 } from './metrics-fields.js';
 import { CSV_HEADER } from './metrics-validate.js';
 import { csvLine } from './metrics-writer.js';
 import type { FromWorker, WorkerSetup } from './metrics-worker-protocol.js';
@@ -11,10 +12,10 @@ import type { FromWorker, WorkerSetup } from './metrics-worker-protocol.js';
 // Regression: the worker's input and its flush both waited on "the next message" through one
 // callback slot; the second waiter overwrote the first, and a large import hung for good.
 test('the metrics worker finishes when its input and its acknowledgements are both slow', async () => {
-  const payload = gzipSync(`${CSV_HEADER}\n${testSamples(3000, 6).map(csvLine).join('')}`);
+  const payload = gzipSync(`${CSV_HEADER}\n${testSamples(3000, 6).map((s) => csvLine(s)).join('')}`);
   const chunks: Uint8Array[] = [];
   for (let i = 0; i < payload.length; i += 4096) chunks.push(payload.subarray(i, i + 4096));
-  const setup: WorkerSetup = { name: 'metrics.csv.gz', format: 'csv', limits: DEFAULT_LIMITS, prefetch: 1, batchRows: 16, maxUnackedBatches: 0 };
+  const setup: WorkerSetup = { name: 'metrics.csv.gz', format: 'csv', schema: METRICS_SCHEMA_V1, limits: DEFAULT_LIMITS, prefetch: 1, batchRows: 16, maxUnackedBatches: 0 };
   const worker = new Worker(new URL('./metrics-worker-boot.mjs', import.meta.url), { workerData: { ...setup, entry: new URL('./metrics-worker.ts', import.meta.url).href } });
   let rows = 0;
   let next = 0;

@@ -79,7 +79,7 @@ const flush = async () => {
 };
 
 const options: MetricsReadOptions = {
-  name: setup.name, format: setup.format, limits: setup.limits,
+  name: setup.name, format: setup.format, schema: setup.schema, limits: setup.limits,
   onRow: (row) => {
     if (row[0] !== lastHost || row[1] !== lastCert) {
       lastHost = row[0] as string;

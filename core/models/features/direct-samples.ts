@@ -21,12 +21,12 @@ export function insertSamplesDirect(db: Database, label: string, samples: Iterab
     }
     return id;
   };
-  const insert = db.prepare('INSERT INTO metric_samples VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+  const insert = db.prepare('INSERT INTO metric_samples VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
   let n = 0;
   for (const s of samples) {
     insert.run(seriesId(s.host, s.cert), bundle, Date.parse(s.t) / 1000, s.interval_s, s.hs_attempted, s.hs_succeeded, s.hs_failed, countMapText(s.hs_failed_by),
       s.hs_p50_ms, s.hs_p95_ms, countMapText(s.protocols), countMapText(s.ciphers), s.client_ips_distinct, s.client_ips_new, s.cpu_pct, s.mem_pct,
-      s.net_rx_bytes, s.net_tx_bytes, countMapText(s.cert_validation_errors));
+      s.net_rx_bytes, s.net_tx_bytes, countMapText(s.cert_validation_errors), s.client_nets_distinct ?? null, s.client_nets_new ?? null);
     n++;
   }
   return n;

@@ -24,7 +24,7 @@ export const FEATURES: readonly FeatureDef[] = [
   { name: 'hs_p50_log', direction: 'up', forest: 'up', minScale: 0.05, description: 'log of the median handshake time (ms)' },
   { name: 'hs_p95_log', direction: 'up', forest: 'up', minScale: 0.05, description: 'log of the 95th percentile handshake time (ms)' },
   { name: 'clients', direction: 'up', forest: 'up', minScale: 0.1, description: 'log(1 + distinct client IPs)' },
-  { name: 'new_client_pct', direction: 'up', forest: 'up', minScale: 1, description: 'client IPs never seen before, % of distinct (stands in for never-seen networks: v1 samples carry no network breakdown)' },
+  { name: 'new_client_pct', direction: 'up', forest: 'up', minScale: 1, description: 'client networks (/24, /64) never seen before, % of distinct (coldroot.metrics.v1.1); new client IPs, % of distinct, for v1 samples' },
   { name: 'cpu_pct', direction: 'none', forest: 'up', minScale: 2, description: 'CPU use, %' },
   { name: 'mem_pct', direction: 'none', forest: 'up', minScale: 2, description: 'memory use, %' },
   { name: 'net_bytes', direction: 'none', forest: 'up', minScale: 0.1, description: 'log(1 + bytes received and sent)' },
@@ -54,6 +54,9 @@ export interface WindowAggregate {
   /** Most distinct clients in one sample of the window (distinct counts do not add up across samples). */
   clients: number;
   newClients: number;
+  /** Most distinct client networks (/24, /64) in one sample, and the never-seen ones summed; null or absent when a sample lacks them (v1). */
+  nets?: number | null;
+  newNets?: number | null;
   cpu: number;
   mem: number;
   netBytes: number;
@@ -109,7 +112,9 @@ export function windowFeatures(w: WindowAggregate, out: Float64Array, offset: nu
   out[offset + 3] = w.p50 !== null && w.p50 > 0 ? Math.log(w.p50) : NaN;
   out[offset + 4] = w.p95 !== null && w.p95 > 0 ? Math.log(w.p95) : NaN;
   out[offset + 5] = Math.log1p(w.clients);
-  out[offset + 6] = w.clients > 0 ? (100 * Math.min(w.newClients, w.clients)) / w.clients : NaN;
+  out[offset + 6] = w.nets != null && w.newNets != null
+    ? (w.nets > 0 ? (100 * Math.min(w.newNets, w.nets)) / w.nets : NaN)
+    : w.clients > 0 ? (100 * Math.min(w.newClients, w.clients)) / w.clients : NaN;
   out[offset + 7] = w.cpu;
   out[offset + 8] = w.mem;
   out[offset + 9] = Math.log1p(w.netBytes);

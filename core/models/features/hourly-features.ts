@@ -25,7 +25,7 @@ const SERIES_SQL = 'SELECT id AS seriesId, host, cert_sha256 AS certSha256 FROM 
  * temporary B-tree and group_concat, and was twice as slow as this single ordered scan.
  */
 const SAMPLES_SQL = `SELECT t, hs_attempted, hs_succeeded, hs_failed, hs_failed_by, hs_p50_ms, hs_p95_ms, protocols, ciphers,
-  client_ips_distinct, client_ips_new, cpu_pct, mem_pct, net_rx_bytes + net_tx_bytes, cert_validation_errors
+  client_ips_distinct, client_ips_new, cpu_pct, mem_pct, net_rx_bytes + net_tx_bytes, cert_validation_errors, client_nets_distinct, client_nets_new
 FROM metric_samples WHERE series_id = ? AND t >= ? AND t < ? ORDER BY t`;
 
 const statements = new WeakMap<Database, Statement>();
@@ -34,7 +34,7 @@ export function listSeries(db: Database): SeriesRef[] {
   return db.prepare(SERIES_SQL).all() as SeriesRef[];
 }
 
-type SampleRow = [number, number, number, number, string, number | null, number | null, string, string, number, number, number, number, number, string];
+type SampleRow = [number, number, number, number, string, number | null, number | null, string, string, number, number, number, number, number, string, number | null, number | null];
 
 const join = (a: string, b: string) => (a && b ? `${a};${b}` : a || b);
 
@@ -64,7 +64,7 @@ export function readSeriesWindows(db: Database, ref: SeriesRef, fromMs: number, 
     if (h !== hour || !w) {
       flush();
       hour = h;
-      w = { attempted: 0, succeeded: 0, failed: 0, failedBy: '', p50: 0, p50Weight: 0, p95: null, protocols: '', ciphers: '', clients: 0, newClients: 0, cpu: 0, mem: 0, netBytes: 0, validation: '', n: 0 };
+      w = { attempted: 0, succeeded: 0, failed: 0, failedBy: '', p50: 0, p50Weight: 0, p95: null, protocols: '', ciphers: '', clients: 0, newClients: 0, nets: 0, newNets: 0, cpu: 0, mem: 0, netBytes: 0, validation: '', n: 0 };
     }
     w.attempted += r[1];
     w.succeeded += r[2];
@@ -79,6 +79,12 @@ export function readSeriesWindows(db: Database, ref: SeriesRef, fromMs: number, 
     w.ciphers = join(w.ciphers, r[8]);
     w.clients = Math.max(w.clients, r[9]);
     w.newClients += r[10];
+    // A window with any sample lacking network counts (v1) has none: the feature falls back to new IPs.
+    if (r[15] === null || w.nets == null) w.nets = w.newNets = null;
+    else {
+      w.nets = Math.max(w.nets, r[15]);
+      w.newNets = (w.newNets ?? 0) + (r[16] ?? 0);
+    }
     w.cpu += r[11];
     w.mem += r[12];
     w.netBytes += r[13];
