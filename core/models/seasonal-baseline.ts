@@ -127,53 +127,65 @@ export function hourOfWeek(timeMs: number, offsetHours = 0): number {
   return weekday * 24 + (((hours % 24) + 24) % 24);
 }
 
+/** Scratch space shared by every fit (single-threaded): fits run per feature per series, so allocating per fit dominated. */
+let scratch = new Float64Array(0);
+
+function scratchOf(n: number): Float64Array {
+  if (scratch.length < 3 * n) scratch = new Float64Array(Math.max(3 * n, 2 * scratch.length));
+  return scratch;
+}
+
 /**
  * Median and blended spread of each bucket. Values are grouped by bucket (counting sort) and
  * each small group sorted, which gives its median and every leave-one-out median in O(1). Past
  * LOO_MAX points leaving one out changes nothing that matters, and a linear-time median serves.
+ * Groups are addressed by offsets into one scratch array (a subarray per bucket cost more than the
+ * arithmetic).
  */
 function bucketLevel(values: ArrayLike<number>, bucketOf: Int32Array, buckets: number, priorWeight: number, minPerBucket: number): Bucket[] {
   const n = bucketOf.length;
   const start = new Int32Array(buckets + 1);
   for (let i = 0; i < n; i++) start[bucketOf[i] + 1]++;
   for (let b = 0; b < buckets; b++) start[b + 1] += start[b];
-  const sorted = new Float64Array(n);
+  const buf = scratchOf(n);
+  // sorted: buf[0, n), residuals: buf[n, 2n), deviations: buf[2n, 3n).
+  const R = n;
+  const D = 2 * n;
   const fill = start.slice(0, buckets);
-  for (let i = 0; i < n; i++) sorted[fill[bucketOf[i]]++] = values[i];
+  for (let i = 0; i < n; i++) buf[fill[bucketOf[i]]++] = values[i];
   const medians = new Float64Array(buckets);
   for (let b = 0; b < buckets; b++) {
     if (start[b + 1] - start[b] <= LOO_MAX) {
-      sortRange(sorted, start[b], start[b + 1]);
-      medians[b] = sortedMedian(sorted, start[b], start[b + 1] - start[b]);
+      sortRange(buf, start[b], start[b + 1]);
+      medians[b] = sortedMedian(buf, start[b], start[b + 1] - start[b]);
     } else {
-      medians[b] = medianInPlace(sorted, start[b], start[b + 1]);
+      medians[b] = medianInPlace(buf, start[b], start[b + 1]);
     }
   }
 
   // Pooled spread over the buckets this level would actually use, from leave-one-out residuals.
-  const residuals = new Float64Array(n);
-  let used = 0;
+  let used = R;
   for (let b = 0; b < buckets; b++) {
-    const g = sorted.subarray(start[b], start[b + 1]);
-    if (g.length < minPerBucket) continue;
-    if (g.length > LOO_MAX) for (let k = 0; k < g.length; k++) residuals[used++] = Math.abs(g[k] - medians[b]);
-    else for (let k = 0; k < g.length; k++) residuals[used++] = Math.abs(g[k] - medianWithout(g, k));
+    const g0 = start[b];
+    const count = start[b + 1] - g0;
+    if (count < minPerBucket) continue;
+    if (count > LOO_MAX) for (let k = 0; k < count; k++) buf[used++] = Math.abs(buf[g0 + k] - medians[b]);
+    else for (let k = 0; k < count; k++) buf[used++] = Math.abs(buf[g0 + k] - medianWithout(buf, g0, count, k));
   }
-  const pooled = used > 0 ? MAD_TO_SIGMA * medianInPlace(residuals, 0, used) : 0;
+  const pooled = used > R ? MAD_TO_SIGMA * medianInPlace(buf, R, used) : 0;
 
-  const deviations = new Float64Array(n);
   const out: Bucket[] = [];
   for (let b = 0; b < buckets; b++) {
-    const g = sorted.subarray(start[b], start[b + 1]);
-    const count = g.length;
+    const g0 = start[b];
+    const count = start[b + 1] - g0;
     if (count < 2) {
-      out.push({ n: count, median: count === 1 ? g[0] : NaN, scale: pooled });
+      out.push({ n: count, median: count === 1 ? buf[g0] : NaN, scale: pooled });
       continue;
     }
     const median = medians[b];
-    for (let k = 0; k < count; k++) deviations[k] = Math.abs(g[k] - median);
+    for (let k = 0; k < count; k++) buf[D + k] = Math.abs(buf[g0 + k] - median);
     // The sample median of n points misses the true one by about σ·√(π / 2n).
-    const own = MAD_TO_SIGMA * medianInPlace(deviations, 0, count) * Math.sqrt(1 + Math.PI / (2 * count));
+    const own = MAD_TO_SIGMA * medianInPlace(buf, D, D + count) * Math.sqrt(1 + Math.PI / (2 * count));
     const weight = 0.4 * (count - 1);
     const scale = Math.sqrt((weight * own * own + priorWeight * pooled * pooled) / (weight + priorWeight));
     out.push({ n: count, median, scale });
@@ -199,11 +211,11 @@ function sortedMedian(g: Float64Array, from: number, count: number): number {
   return count % 2 ? g[mid] : (g[mid - 1] + g[mid]) / 2;
 }
 
-/** Median of sorted g without its k-th element: remaining element j sits at j < k ? j : j + 1. */
-function medianWithout(g: Float64Array, k: number): number {
-  const m = g.length - 1;
+/** Median of the sorted group g[from, from + count) without its k-th element: remaining element j sits at j < k ? j : j + 1. */
+function medianWithout(g: Float64Array, from: number, count: number, k: number): number {
+  const m = count - 1;
   const mid = m >> 1;
-  const upper = g[mid < k ? mid : mid + 1];
+  const upper = g[from + (mid < k ? mid : mid + 1)];
   if (m % 2) return upper;
-  return (g[mid - 1 < k ? mid - 1 : mid] + upper) / 2;
+  return (g[from + (mid - 1 < k ? mid - 1 : mid)] + upper) / 2;
 }
