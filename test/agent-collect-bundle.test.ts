@@ -12,7 +12,7 @@ import { PROC_FIRST, PROC_SECOND, writeFakeProc } from '../agent-bundle/src/agen
 import { TlsFixture } from '../agent-bundle/src/agent/collect/testing/tls-fixture.js';
 import { StateLayout } from '../agent-bundle/src/agent/state/state-layout.js';
 import { LOG_EXCERPTS_FILE, LOG_EXCERPTS_SCHEMA_V1 } from '../core/bundles/payloads/log-excerpts.js';
-import { METRICS_SCHEMA_V1 } from '../core/bundles/payloads/metrics-schema.js';
+import { METRICS_SCHEMA_V1, METRICS_SCHEMA_V1_1 } from '../core/bundles/payloads/metrics-schema.js';
 import { ndjsonLine } from '../core/bundles/payloads/metrics-writer.js';
 import { makeBundleTestKit, TEST_START, writeTestBundle, type BundleTestKit, type TestDevice } from '../core/bundles/testing/bundle-test-kit.js';
 
@@ -58,7 +58,7 @@ after(() => {
   kit.close();
 });
 
-const sampleRows = () => kit.svc.store.db.prepare(`SELECT m.t, m.interval_s, m.hs_attempted, m.hs_failed_by, m.client_ips_distinct, m.client_ips_new, m.cpu_pct, m.net_rx_bytes, m.cert_validation_errors
+const sampleRows = () => kit.svc.store.db.prepare(`SELECT m.t, m.interval_s, m.hs_attempted, m.hs_failed_by, m.client_ips_distinct, m.client_ips_new, m.cpu_pct, m.net_rx_bytes, m.cert_validation_errors, m.client_nets_distinct, m.client_nets_new
   FROM metric_samples m JOIN metric_series s ON s.id = m.series_id WHERE s.host = ? AND s.cert_sha256 = ? ORDER BY m.t`).all(HOST, CERT) as Array<Record<string, unknown>>;
 
 async function importOne(path: string) {
@@ -87,7 +87,7 @@ describe('agent metrics collection into signed bundles', () => {
     assert.deepEqual({ t: s2.t, interval_s: s2.interval_s, cpu: s2.cpu_pct, mem: s2.mem_pct, rx: s2.net_rx_bytes, tx: s2.net_tx_bytes },
       { t: '2026-03-02T00:05:00Z', interval_s: 300, cpu: 25, mem: 62.5, rx: 601_000, tx: 900_100 });
     // nginx: 5 addresses, HAProxy: 6, one (203.0.113.9) in both; all new.
-    assert.deepEqual([s2.client_ips_distinct, s2.client_ips_new, second.newClientNetworks], [10, 10, 5]);
+    assert.deepEqual([s2.client_ips_distinct, s2.client_ips_new, second.newClientNetworks, s2.client_nets_distinct, s2.client_nets_new], [10, 10, 5, 5, 5]);
     assert.deepEqual(s2.cert_validation_errors, { unknown_ca: 3, certificate_expired: 1, bad_certificate: 1, self_signed: 1, handshake_failure: 2, certificate_untrusted: 1 });
     assert.equal(second.investigating, false);
     assert.deepEqual(second.excerpts, []);
@@ -109,14 +109,15 @@ describe('agent metrics collection into signed bundles', () => {
     const rows = sampleRows();
     assert.equal(rows.length, 2);
     assert.deepEqual(rows[1], { t: Date.parse('2026-03-02T00:05:00Z') / 1000, interval_s: 300, hs_attempted: 2, hs_failed_by: 'error:connection_refused=1', client_ips_distinct: 10, client_ips_new: 10, cpu_pct: 25, net_rx_bytes: 601_000,
-      cert_validation_errors: 'unknown_ca=3;certificate_expired=1;bad_certificate=1;self_signed=1;handshake_failure=2;certificate_untrusted=1' });
+      cert_validation_errors: 'unknown_ca=3;certificate_expired=1;bad_certificate=1;self_signed=1;handshake_failure=2;certificate_untrusted=1', client_nets_distinct: 5, client_nets_new: 5 });
+    assert.deepEqual([rows[0].client_nets_distinct, rows[0].client_nets_new], [0, 0], 'a window without clients stores zero networks, not null');
 
     // The same bundle again is a no-op; the payload is exactly what the writer of the format produces.
     assert.equal((await importOne(b2.path)).status, 'already-imported');
     const x = join(work, 'x2');
     mkdirSync(x);
     assert.equal(spawnSync('tar', ['xf', b2.path, '-C', x]).status, 0);
-    assert.equal(gunzipSync(readFileSync(join(x, 'metrics.ndjson.gz'))).toString(), ndjsonLine(s2));
+    assert.equal(gunzipSync(readFileSync(join(x, 'metrics.ndjson.gz'))).toString(), ndjsonLine(s2, METRICS_SCHEMA_V1_1));
     const v = spawnSync('openssl', ['cms', '-verify', '-binary', '-inform', 'DER', '-in', join(x, 'manifest.p7s'), '-content', join(x, 'manifest.json'), '-CAfile', join(kit.dir, 'root.pem'), '-out', '/dev/null'], { encoding: 'utf8' });
     assert.equal(v.status, 0, v.stderr);
     assert.match(v.stderr, /Verification successful/);
@@ -131,7 +132,8 @@ describe('agent metrics collection into signed bundles', () => {
     assert.equal(r.nextCollectAt.toISOString(), at(12).toISOString());
     assert.deepEqual([s.t, s.interval_s], ['2026-03-02T00:10:00Z', 60]);
     // Seen before, except 2001:db8::5, whose /64 HAProxy's 2001:db8::9 already showed.
-    assert.deepEqual([s.client_ips_distinct, s.client_ips_new, r.newClientNetworks], [7, 1, 0]);
+    assert.deepEqual([s.client_ips_distinct, s.client_ips_new, r.newClientNetworks, s.client_nets_new], [7, 1, 0, 0]);
+    assert.equal(s.client_nets_distinct, 5);
     // The five nginx lines with certificate errors, and the access line of the new client.
     assert.equal(r.excerpts.length, 6);
     assert.deepEqual(r.excerpts.map((e) => e.line.slice(0, 11)), ['2001:db8::5', ...Array(5).fill('2026/03/02 ')]);
@@ -144,7 +146,7 @@ describe('agent metrics collection into signed bundles', () => {
     if (out.status === 'accepted') assert.equal(out.records, 7, 'one sample and six excerpt lines');
     assert.equal(sampleRows().length, 3);
     const manifest = JSON.parse(String((kit.svc.store.db.prepare('SELECT manifest FROM bundles WHERE bundle_id = ?').get(b.bundleId) as { manifest: Buffer }).manifest));
-    assert.deepEqual(manifest.files.map((f: { name: string; schema: string; records: number }) => [f.name, f.schema, f.records]), [['metrics.ndjson.gz', METRICS_SCHEMA_V1, 1], [LOG_EXCERPTS_FILE, LOG_EXCERPTS_SCHEMA_V1, 6]]);
+    assert.deepEqual(manifest.files.map((f: { name: string; schema: string; records: number }) => [f.name, f.schema, f.records]), [['metrics.ndjson.gz', METRICS_SCHEMA_V1_1, 1], [LOG_EXCERPTS_FILE, LOG_EXCERPTS_SCHEMA_V1, 6]]);
 
     // The excerpt bound: the rest is counted as dropped, not sent.
     appendFileSync(nginxLog(), fixtureLog('nginx-error.log'));
@@ -201,5 +203,21 @@ describe('agent metrics collection into signed bundles', () => {
     assert.equal(b.sequence, 4);
     const stored = kit.svc.store.db.prepare('SELECT host, level, anomalies FROM risk_reports WHERE host = ?').all(HOST) as Array<{ host: string; level: string; anomalies: string }>;
     assert.deepEqual(stored.map((x) => [x.host, x.level, JSON.parse(x.anomalies)[0].kind]), [[HOST, report.level, 'new-client-ip-burst']]);
+  });
+
+  test('an older agent\'s coldroot.metrics.v1 bundle (no network counts) still imports, storing null; v1.1 fields under a v1 declaration are refused', async () => {
+    const sample = { host: HOST, cert: CERT, t: '2026-03-02T02:00:00Z', interval_s: 60, hs_attempted: 0, hs_succeeded: 0, hs_failed: 0, hs_failed_by: {}, hs_p50_ms: null, hs_p95_ms: null, protocols: {}, ciphers: {}, client_ips_distinct: 3, client_ips_new: 1, cpu_pct: 1, mem_pct: 2, net_rx_bytes: 0, net_tx_bytes: 0, cert_validation_errors: {} };
+    const old = join(work, 'v1-only.tar');
+    await writeTestBundle(old, device, 'metrics', 200, [{ name: 'metrics.ndjson.gz', data: gzipSync(ndjsonLine(sample)), schema: METRICS_SCHEMA_V1, records: 1 }]);
+    assert.equal((await importOne(old)).status, 'accepted');
+    const row = sampleRows().find((r) => r.t === Date.parse(sample.t) / 1000)!;
+    assert.deepEqual([row.client_ips_distinct, row.client_ips_new, row.client_nets_distinct, row.client_nets_new], [3, 1, null, null]);
+
+    const mislabelled = join(work, 'v11-as-v1.tar');
+    const newer = { ...sample, t: '2026-03-02T02:01:00Z', client_nets_distinct: 2, client_nets_new: 1 };
+    await writeTestBundle(mislabelled, device, 'metrics', 201, [{ name: 'metrics.ndjson.gz', data: gzipSync(ndjsonLine(newer, METRICS_SCHEMA_V1_1)), schema: METRICS_SCHEMA_V1, records: 1 }]);
+    const r = await importOne(mislabelled);
+    assert.equal(r.status, 'rejected');
+    if (r.status === 'rejected') assert.match(`${r.code}: ${r.message}`, /^BUNDLE_PAYLOAD_INVALID: .*metrics\.ndjson\.gz line 1: unknown field "client_nets_distinct" \(a coldroot\.metrics\.v1\.1 field; declare that schema in the manifest\)/);
   });
 });

@@ -44,6 +44,8 @@ export const MAX_SEEN_NETS = 20_000;
 
 export interface ClientCounts {
   distinct: number;
+  /** Distinct networks (/24, /64) of the window's addresses. */
+  distinctNets: number;
   /** Addresses not in memory before this window. */
   fresh: number;
   /** Networks (/24, /64) not in memory before this window. */
@@ -66,14 +68,16 @@ export function countClients(seen: SeenClients, windowIps: Iterable<string>, now
   const distinct = new Set(windowIps);
   const freshIps = new Set<string>();
   const freshNets = new Set<string>();
+  const nets = new Set<string>();
   for (const ip of distinct) {
     if (!(ip in seen.ips)) freshIps.add(ip);
     const net = networkOf(ip);
+    nets.add(net);
     if (!(net in seen.nets)) freshNets.add(net);
     seen.ips[ip] = nowSeconds;
     seen.nets[net] = nowSeconds;
   }
   forgetOldest(seen.ips, limits.ips);
   forgetOldest(seen.nets, limits.nets);
-  return { distinct: distinct.size, fresh: freshIps.size, freshNets: freshNets.size, freshIps };
+  return { distinct: distinct.size, distinctNets: nets.size, fresh: freshIps.size, freshNets: freshNets.size, freshIps };
 }

@@ -65,7 +65,7 @@ export interface CollectOnceResult {
   windowStart: Date;
   intervalSeconds: number;
   investigating: boolean;
-  /** Client networks (/24, /64) not seen before: a risk signal the sample has no field for. */
+  /** Client networks (/24, /64) not seen before; also the samples' client_nets_new (coldroot.metrics.v1.1). */
   newClientNetworks: number;
   /** When the next collection is due (investigation shortens the interval). */
   nextCollectAt: Date;
@@ -85,7 +85,7 @@ function utcSeconds(ms: number): string {
 /**
  * One collection: probes every configured endpoint (in parallel, each bounded by its timeout),
  * reads /proc, reads the log lines appended since the last run, and turns them into one
- * coldroot.metrics.v1 sample for the window since the last collection (on the first run, a
+ * coldroot.metrics.v1.1 sample for the window since the last collection (on the first run, a
  * window of the configured interval ending now). The collector's memory (collect-state.json:
  * /proc counters, log offsets, clients seen) is saved atomically before returning, so a bundle
  * that then fails to be written loses that one window, never doubles it.
@@ -151,6 +151,7 @@ export async function collectOnce(input: CollectOnceInput): Promise<CollectOnceR
     client_ips_distinct: clients.distinct, client_ips_new: clients.fresh,
     cpu_pct: system.cpuPct, mem_pct: system.memPct, net_rx_bytes: system.netRxBytes, net_tx_bytes: system.netTxBytes,
     cert_validation_errors: certErrors,
+    client_nets_distinct: clients.distinctNets, client_nets_new: clients.freshNets,
   };
 
   const samples: MetricSample[] = [sample];

@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { writeBundle, type BundleFileSource } from '../../../../core/bundles/bundle-writer.js';
 import type { SigningIdentity } from '../../../../core/bundles/cms/cms-sign.js';
 import { LOG_EXCERPTS_FILE, LOG_EXCERPTS_SCHEMA_V1, MAX_LOG_EXCERPT_CHARS, MAX_LOG_EXCERPT_LINES, type LogExcerpt } from '../../../../core/bundles/payloads/log-excerpts.js';
-import { METRICS_SCHEMA_V1, type MetricSample } from '../../../../core/bundles/payloads/metrics-fields.js';
+import { METRICS_SCHEMA_V1, METRICS_SCHEMA_V1_1, type MetricSample } from '../../../../core/bundles/payloads/metrics-fields.js';
 import { MetricsFileWriter } from '../../../../core/bundles/payloads/metrics-writer.js';
 import { ColdrootError } from '../../../../core/errors.js';
 import { fsyncDir, type DurableFs } from '../state/atomic-file.js';
@@ -76,10 +76,12 @@ export async function writeMetricsBundle(o: MetricsBundleInput): Promise<Written
   if (excerpts.length > MAX_LOG_EXCERPT_LINES) throw new ColdrootError('COLLECT_TOO_MANY_EXCERPTS', `${excerpts.length} log excerpts; a bundle carries at most ${MAX_LOG_EXCERPT_LINES}`, 'Lower collect.investigation.maxExcerptLines');
   let records = 0;
   const b = await writeOutboxBundle(o, 'metrics', async (payload) => {
-    const w = new MetricsFileWriter(payload, 'ndjson');
+    // v1.1 (client networks) when every sample counted them, as collectOnce's do; v1 otherwise.
+    const schema = o.samples.every((s) => s.client_nets_distinct !== undefined && s.client_nets_new !== undefined) ? METRICS_SCHEMA_V1_1 : METRICS_SCHEMA_V1;
+    const w = new MetricsFileWriter(payload, 'ndjson', { schema });
     for (const s of o.samples) await w.write(s);
     records = (await w.close()).records;
-    const files: BundleFileSource[] = [{ name: 'metrics.ndjson.gz', path: payload, schema: METRICS_SCHEMA_V1, records }];
+    const files: BundleFileSource[] = [{ name: 'metrics.ndjson.gz', path: payload, schema, records }];
     if (excerpts.length > 0) {
       const text = excerpts.map((e) => `${JSON.stringify({ host: e.host, time: e.time, source: e.source, line: e.line.slice(0, MAX_LOG_EXCERPT_CHARS) })}\n`).join('');
       files.push({ name: LOG_EXCERPTS_FILE, data: gzipSync(text), schema: LOG_EXCERPTS_SCHEMA_V1, records: excerpts.length });
