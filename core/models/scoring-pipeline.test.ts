@@ -159,4 +159,18 @@ describe('scoring imported metrics end to end', () => {
       ? (c.evidence as { degradation: Array<{ kind: string; predictedAt: string }> }).degradation : []);
     assert.deepEqual(factors.filter((d) => d.kind === 'stale-ocsp').map((d) => d.predictedAt), [nextUpdate], JSON.stringify(certs.map((c) => c.evidence)));
   });
+
+  test('scoring on worker threads writes the same scores and evidence as scoring in this thread', () => {
+    const written = (from: number) => svc.ctx.store.db.prepare(`SELECT subject, host, cert_sha256, risk_score, level, anomaly_windows, first_anomaly_at, last_anomaly_at,
+      degradation_score, predicted_degradation_at, evidence FROM risk_scores WHERE id > ? ORDER BY id`).raw(true).all(from);
+    const top = () => count('SELECT coalesce(max(id), 0) FROM risk_scores');
+    const before = top();
+    const inline = scoreFleet(svc.ctx, { policy: DEFAULT_POLICY, threads: 1 });
+    const middle = top();
+    const threaded = scoreFleet(svc.ctx, { policy: DEFAULT_POLICY, threads: 2 });
+    assert.deepEqual({ ...threaded, timings: null }, { ...inline, timings: null });
+    assert.ok(inline.series === 4 && middle - before === 4 + 4);
+    assert.deepEqual(written(middle), written(before).slice(0, middle - before));
+    assert.ok((written(middle) as unknown[][]).some((r) => r[1] === compromised[0] && r[4] === 'critical' && (r[10] as string).includes('"certificate":{"caId"')), 'threads see the certificate facts and the anomalies');
+  });
 });

@@ -1,13 +1,17 @@
+import { availableParallelism } from 'node:os';
 import type { OperationContext } from '../ca/operation-context.js';
+import { WorkerPool } from '../ca/batch/worker-pool.js';
 import { ColdrootError } from '../errors.js';
-import { describeCertificate } from '../x509/certificate-info.js';
 import { closeCalmAlerts, enqueueActions } from '../policy/action-queue.js';
 import { DEFAULT_POLICY, policySha256, type RiskPolicy } from '../policy/policy-file.js';
 import { decideActions, type EmergencyIssuerState, type ProposedAction } from '../policy/risk-policy.js';
-import { certificateFactors, combineFactors, handshakeTrend, type CertificateFacts, type DegradationFactor } from './degradation-risk.js';
-import { listSeries, readSeriesWindows } from './features/hourly-features.js';
+import { listSeries, type SeriesRef } from './features/hourly-features.js';
 import { loadDetector, metricsHorizon } from './model-registry.js';
-import { riskLevel, seriesRisk, type RiskEvidence, type RiskLevel } from './risk-score.js';
+import { riskLevel, type RiskLevel } from './risk-score.js';
+import type { ScoringReply, ScoringTask } from './scoring-worker.js';
+import { certificateLookup, scoreSeries, type ScoredRow, type ScoringWindow, type SeriesTimings } from './series-scoring.js';
+
+export type { CertificateEvidence } from './series-scoring.js';
 
 /**
  * The console's scoring run: for every host-certificate series, hourly features from the
@@ -22,7 +26,12 @@ export interface ScoreFleetInput {
   windowHours?: number;
   modelVersion?: number;
   policy?: RiskPolicy;
+  /** Threads scoring the series; default all cores from PARALLEL_MIN_SERIES series up, else this thread alone. Results are the same. */
+  threads?: number;
 }
+
+/** Below this many series, starting threads (each loads the models and opens the database) costs more than it saves. */
+export const PARALLEL_MIN_SERIES = 1000;
 
 export interface ScoreFleetResult {
   modelVersion: number;
@@ -36,30 +45,12 @@ export interface ScoreFleetResult {
   actionsAutoApproved: number[];
   /** Approved alerts closed because their certificate now scores below the alert threshold. */
   alertsClosed: number;
-  /** Seconds spent reading features, in the detectors, forecasting degradation, and applying the policy and writing. */
+  /** Seconds spent reading features, in the detectors, forecasting degradation (summed over threads when threaded), and applying the policy and writing; total is wall time. */
   timings: { features: number; detectors: number; degradation: number; policyAndWrite: number; total: number };
-}
-
-export interface CertificateEvidence extends RiskEvidence {
-  degradation: DegradationFactor[];
-  certificate: { caId: string; serial: string; subject: string; notAfter: string } | null;
 }
 
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
-
-interface ScoredRow {
-  host: string;
-  certSha256: string;
-  score: number;
-  level: RiskLevel;
-  anomalyWindows: number;
-  first: string | null;
-  last: string | null;
-  degradationScore: number;
-  predictedAt: string | null;
-  evidence: CertificateEvidence;
-}
 
 export function scoreFleet(ctx: OperationContext, input: ScoreFleetInput = {}): ScoreFleetResult {
   const t0 = performance.now();
@@ -73,30 +64,13 @@ export function scoreFleet(ctx: OperationContext, input: ScoreFleetInput = {}): 
   const start = end - windowHours * HOUR_MS;
   const readFrom = Math.min(start - HOUR_MS - detector.params.baselineDays * DAY_MS, end - 42 * DAY_MS);
   const db = ctx.store.db;
-  const certs = certificateLookup(ctx);
   const timings = { features: 0, detectors: 0, degradation: 0, policyAndWrite: 0, total: 0 };
-  const rows: ScoredRow[] = [];
-  for (const ref of listSeries(db)) {
-    let t = performance.now();
-    const s = readSeriesWindows(db, ref, readFrom, end);
-    timings.features += performance.now() - t;
-    t = performance.now();
-    const assessment = detector.assess(s, start, end);
-    const risk = seriesRisk(assessment, detector.params);
-    timings.detectors += performance.now() - t;
-    t = performance.now();
-    const facts = certs(ref.certSha256);
-    const trend = handshakeTrend(s, end).factor;
-    const factors = [...(trend ? [trend] : []), ...(facts ? certificateFactors(facts.facts, end) : [])];
-    const degradation = combineFactors(factors);
-    timings.degradation += performance.now() - t;
-    rows.push({
-      host: ref.host, certSha256: ref.certSha256, score: risk.score, level: risk.level, anomalyWindows: risk.evidence.anomalyWindows,
-      first: risk.evidence.firstAnomalyAt, last: risk.evidence.lastAnomalyAt, degradationScore: degradation.score, predictedAt: degradation.predictedAt,
-      evidence: { ...risk.evidence, degradation: factors, certificate: facts?.summary ?? null },
-    });
-  }
-
+  const refs = listSeries(db);
+  const window = { readFrom, start, end };
+  const threads = input.threads ?? (refs.length >= PARALLEL_MIN_SERIES ? availableParallelism() : 1);
+  const rows = threads > 1
+    ? scoreOnThreads(ctx, refs, { modelVersion: version.id, params: detector.params, model: detector.forest.toBytes() }, window, timings, threads)
+    : scoreSeries(db, refs, detector, certificateLookup(db), window, timings);
   const t = performance.now();
   const computedAt = ctx.now().toISOString();
   const windowStart = new Date(start).toISOString();
@@ -153,29 +127,36 @@ export function scoreFleet(ctx: OperationContext, input: ScoreFleetInput = {}): 
   return { modelVersion: version.id, computedAt, windowStart, windowEnd, series: rows.length, hosts: byHost.size, levels, actionsAdded: result.added, actionsAutoApproved: result.autoApproved, alertsClosed: result.closed, timings };
 }
 
-/** Certificate facts by fingerprint, with issuer expiry and CRL and OCSP freshness read once per CA. */
-function certificateLookup(ctx: OperationContext): (sha: string) => { facts: CertificateFacts; summary: CertificateEvidence['certificate'] } | null {
-  const db = ctx.store.db;
-  const byFingerprint = db.prepare('SELECT ca_id AS caId, serial, subject, not_after AS notAfter, der FROM certificates WHERE fingerprint_sha256 = ?');
-  const cas = new Map((db.prepare('SELECT id, parent_id AS parentId, not_after AS notAfter FROM cas').all() as Array<{ id: string; parentId: string | null; notAfter: string | null }>).map((c) => [c.id, c]));
-  const crl = db.prepare('SELECT next_update FROM crls WHERE ca_id = ? ORDER BY crl_number DESC LIMIT 1').pluck();
-  const crlOf = new Map<string, string | null>();
-  // Pre-signed OCSP responses are files, not rows: their nextUpdate is recorded in the ocsp.presign audit entry.
-  const ocsp = db.prepare("SELECT json_extract(details, '$.nextUpdate') FROM audit_entries WHERE action = 'ocsp.presign' AND json_extract(details, '$.caId') = ? ORDER BY seq DESC LIMIT 1").pluck();
-  const ocspOf = new Map<string, string | null>();
-  return (sha) => {
-    const c = byFingerprint.get(sha) as { caId: string; serial: string; subject: string; notAfter: string; der: Buffer } | undefined;
-    if (!c) return null;
-    const chain: { caId: string; notAfter: string | null }[] = [];
-    for (let ca = cas.get(c.caId); ca; ca = ca.parentId ? cas.get(ca.parentId) : undefined) chain.push({ caId: ca.id, notAfter: ca.notAfter });
-    if (!crlOf.has(c.caId)) crlOf.set(c.caId, (crl.get(c.caId) as string | undefined) ?? null);
-    if (!ocspOf.has(c.caId)) ocspOf.set(c.caId, (ocsp.get(c.caId) as string | undefined) ?? null);
-    const info = describeCertificate(new Uint8Array(c.der));
-    return {
-      facts: { notAfter: c.notAfter, issuerNotAfter: chain, crlNextUpdate: crlOf.get(c.caId)!, ocspNextUpdate: ocspOf.get(c.caId)!, publicKeyType: info.publicKeyType, signatureAlgorithm: info.signatureAlgorithm },
-      summary: { caId: c.caId, serial: c.serial, subject: c.subject, notAfter: c.notAfter },
-    };
-  };
+/** Slices of the fleet per thread task: contiguous, so each thread reads neighbouring series. */
+const SLICES_PER_THREAD = 8;
+
+let pool: WorkerPool<ScoringTask, ScoringReply> | null = null;
+
+/** Scores the series on worker threads (each with its own read-only connection), results in the series' order. */
+function scoreOnThreads(ctx: OperationContext, refs: SeriesRef[], model: Pick<ScoringTask, 'modelVersion' | 'params' | 'model'>, window: ScoringWindow, timings: SeriesTimings, threads: number): ScoredRow[] {
+  if (!pool || pool.broken || pool.size !== threads) {
+    void pool?.close();
+    pool = new WorkerPool<ScoringTask, ScoringReply>(new URL('./scoring-worker.ts', import.meta.url), threads);
+  }
+  const p = pool;
+  const per = Math.ceil(refs.length / (threads * SLICES_PER_THREAD));
+  const ids: number[] = [];
+  for (let i = 0; i < refs.length; i += per) ids.push(p.submit({ home: ctx.store.home, ...model, refs: refs.slice(i, i + per), window }));
+  const rows: ScoredRow[] = [];
+  try {
+    for (let k = 0; k < ids.length; k++) {
+      const reply = p.take(ids[k]);
+      for (const r of reply.rows) rows.push(r);
+      timings.features += reply.timings.features;
+      timings.detectors += reply.timings.detectors;
+      timings.degradation += reply.timings.degradation;
+      ids[k] = -1;
+    }
+  } catch (e) {
+    p.abandon(ids.filter((id) => id >= 0));
+    throw e;
+  }
+  return rows;
 }
 
 /** The policy's emergency issuer may be used only when configured, approved, active and unexpired. */
