@@ -6,9 +6,28 @@ export const INLINE_LIMIT = 512;
 
 let pool: WorkerPool<BatchTask, unknown> | null = null;
 
-/** Runs a batch task on the process's worker threads (started on first use), or inline when small. */
+/** The process's worker threads, started on first use (again if a thread has failed). */
+function batchPool(): WorkerPool<BatchTask, unknown> {
+  if (!pool || pool.broken) pool = new WorkerPool<BatchTask, unknown>(new URL('./issue-worker.ts', import.meta.url));
+  return pool;
+}
+
+/** Runs a batch task on the process's worker threads, or inline when small. */
 export function runTask<T>(task: BatchTask, size: number): Promise<T> {
   if (size < INLINE_LIMIT) return Promise.resolve(runBatchTask(task) as T);
-  pool ??= new WorkerPool<BatchTask, unknown>(new URL('./issue-worker.ts', import.meta.url));
-  return pool.run(task) as Promise<T>;
+  return batchPool().run(task) as Promise<T>;
+}
+
+/** A task started now whose result is taken synchronously later (inside a transaction), or abandoned. */
+export interface TaskTicket<T> {
+  take(): T;
+  abandon(): void;
+}
+
+/** Starts a task on the threads (inline when small: it then runs when taken). */
+export function startTask<T>(task: BatchTask, size: number): TaskTicket<T> {
+  if (size < INLINE_LIMIT) return { take: () => runBatchTask(task) as T, abandon: () => undefined };
+  const p = batchPool();
+  const id = p.submit(task);
+  return { take: () => p.take(id) as T, abandon: () => p.abandon([id]) };
 }

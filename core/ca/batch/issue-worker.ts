@@ -1,6 +1,6 @@
 import { sign, type KeyObject } from 'node:crypto';
-import { parentPort } from 'node:worker_threads';
 import { badSignatures, processRequests, type BatchSpec, type RequestItem } from './request-processor.js';
+import { serveTasks } from './task-server.js';
 
 /** The work a batch hands to a thread: render (and sign) requests, sign prepared data, or check a token's signatures. */
 export type BatchTask =
@@ -16,6 +16,4 @@ export function runBatchTask(task: BatchTask): unknown {
   }
 }
 
-parentPort?.on('message', (msg: { id: number; task: BatchTask }) => {
-  parentPort!.postMessage({ id: msg.id, result: runBatchTask(msg.task) });
-});
+serveTasks(runBatchTask);
