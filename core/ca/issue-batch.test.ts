@@ -1,6 +1,6 @@
 // Batch issuance above the thread threshold: every certificate stored and signed correctly (node:crypto
-// for all, openssl for a sample), a failure mid-batch stores nothing, the awaited pool path still
-// gets its results around and after the synchronous transaction, and a token batch on SoftHSM.
+// for all, openssl for a sample), a failure mid-batch stores nothing, the pool serves other tasks
+// during and after a batch, and a token batch on SoftHSM beside another user of the token.
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, verify, X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -99,21 +99,21 @@ describe('batch issuance on the threads', () => {
       assert.equal(e.kind, 'failure');
       return true;
     });
-    assert.deepEqual(progress, [1000], 'the first chunk was inserted inside the transaction before the failure');
+    assert.deepEqual(progress, [1000], 'the first chunk was signed before the failure was reached');
     assert.equal(databaseFingerprint(svc.store.db), before);
   });
 
-  test('a fault after rows were inserted (a progress callback throwing) rolls the whole batch back', async () => {
+  test('a fault after chunks were signed (a progress callback throwing) stores nothing', async () => {
     const items = [...csrs, ...csrs].map((c, i) => ({ ...c, source: `p${i}` }));
     const before = databaseFingerprint(svc.store.db);
     await assert.rejects(issueBatch(svc.ctx, { caId, secret, profile: 'device-management', csrs: items, onProgress: () => { throw new Error('progress display failed'); } }), /progress display failed/);
     assert.equal(databaseFingerprint(svc.store.db), before);
   });
 
-  test('the awaited pool path gets its results during and after a synchronous batch', async () => {
+  test('the pool serves other tasks during and after a batch', async () => {
     const key = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
     const tbs = Array.from({ length: 700 }, (_, i) => new Uint8Array(200).fill(i & 0xff));
-    // Posted before the batch, answered while its transaction takes its own replies off the same ports.
+    // Posted before the batch, answered between its chunks.
     const during = runTask<Uint8Array[]>({ kind: 'sign', key, hash: 'sha256', tbs }, tbs.length);
     const r = await issueBatch(svc.ctx, { caId, secret, profile: 'device-management', csrs });
     assert.equal(r.issued.length, COUNT);
@@ -138,13 +138,13 @@ describe('batch issuance with a token key (SoftHSM2)', () => {
   process.env.SOFTHSM2_CONF = hsm.confPath;
   after(() => hsm.cleanup());
 
-  test('signs inside the transaction in one queue turn, while an awaited signMany on the same token also completes', async () => {
+  test('signs on the token queue while another signMany on the same token also completes', async () => {
     const key = { kind: 'pkcs11' as const, modulePath: hsm.modulePath, tokenLabel: hsm.label, pin: hsm.pin };
     const ca = await svc.createRootCa({ name: 'CN=Token Root,O=Tests', algorithm: 'ecdsa-p256', key });
     const other = (await openKey(ca.keyUri, 'ecdsa-p256', { pin: hsm.pin }, svc.store.keysDir)) as Pkcs11Signer;
     try {
       const msgs = Array.from({ length: 3000 }, (_, i) => new Uint8Array(64).fill(i & 0xff));
-      const concurrent = other.signMany(msgs); // yields between signatures; the batch's turn waits for it
+      const concurrent = other.signMany(msgs); // the queue serializes it with the batch's chunks
       const r = await issueBatch(svc.ctx, { caId: ca.id, secret: { pin: hsm.pin }, profile: 'device-management', csrs });
       assert.equal(r.issued.length, COUNT);
       assertAllVerify(r, ca.certificatePem!, 'token');

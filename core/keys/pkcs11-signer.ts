@@ -125,11 +125,28 @@ export class Pkcs11Signer implements Signer {
     const inputs = items.map((d) => this.#plan.input(d));
     return token.queue.run(async () => {
       const out: Uint8Array[] = [];
+      const { lib, handle } = token.session;
+      const mechanism = { mechanism: this.#plan.mechanism };
       const scratch = Buffer.alloc(1024);
+      const fail = (e: unknown) => pkcs11Failure(`Signing item ${out.length + 1} of ${inputs.length} with key ${this.keyUri}`, e);
       let sliceStart = performance.now();
       for (const input of inputs) {
-        out.push(this.#signNow(token, input, scratch, () => `item ${out.length + 1} of ${inputs.length}`));
-        // Yields only between whole signatures, so no operation is ever left active on the session.
+        // pkcs11js directly with one reused output buffer: no per-signature graphene objects.
+        try {
+          lib.C_SignInit(handle, mechanism, this.#key.handle);
+        } catch (e) {
+          if (pkcs11ErrorCode(e) !== CKR_OPERATION_ACTIVE) throw fail(e);
+          endOperation(token);
+          try { lib.C_SignInit(handle, mechanism, this.#key.handle); } catch (again) { throw fail(again); }
+        }
+        let raw: Buffer;
+        try {
+          raw = lib.C_Sign(handle, input, scratch);
+        } catch (e) {
+          endOperation(token);
+          throw fail(e);
+        }
+        out.push(this.#finish(raw));
         if (performance.now() - sliceStart > BATCH_SLICE_MS) {
           await new Promise((r) => setImmediate(r));
           sliceStart = performance.now();
@@ -137,44 +154,6 @@ export class Pkcs11Signer implements Signer {
       }
       return out;
     });
-  }
-
-  /**
-   * Runs `fn` in one turn of the token's queue, handing it a synchronous signing function: for
-   * work that must not await (a database transaction). No other user of the token runs meanwhile.
-   */
-  async withSigningTurn<T>(fn: (signNow: (items: Uint8Array[]) => Uint8Array[]) => T): Promise<T> {
-    const token = this.#token;
-    if (!token) throw closedError(this.keyUri);
-    return token.queue.run(() => {
-      const scratch = Buffer.alloc(1024);
-      return fn((items) => {
-        if (this.#token !== token) throw closedError(this.keyUri);
-        return items.map((d, i) => this.#signNow(token, this.#plan.input(d), scratch, () => `item ${i + 1} of ${items.length}`));
-      });
-    });
-  }
-
-  /** One whole C_SignInit + C_Sign with pkcs11js directly and a reused output buffer (no per-signature graphene objects). */
-  #signNow(token: TokenSession, input: Buffer, scratch: Buffer, which: () => string): Uint8Array {
-    const { lib, handle } = token.session;
-    const mechanism = { mechanism: this.#plan.mechanism };
-    const fail = (e: unknown) => pkcs11Failure(`Signing ${which()} with key ${this.keyUri}`, e);
-    try {
-      lib.C_SignInit(handle, mechanism, this.#key.handle);
-    } catch (e) {
-      if (pkcs11ErrorCode(e) !== CKR_OPERATION_ACTIVE) throw fail(e);
-      endOperation(token);
-      try { lib.C_SignInit(handle, mechanism, this.#key.handle); } catch (again) { throw fail(again); }
-    }
-    let raw: Buffer;
-    try {
-      raw = lib.C_Sign(handle, input, scratch);
-    } catch (e) {
-      endOperation(token);
-      throw fail(e);
-    }
-    return this.#finish(raw);
   }
 
   /** C_SignInit; a signing operation left active on the shared session is ended and the init retried once. */

@@ -17,17 +17,3 @@ export function runTask<T>(task: BatchTask, size: number): Promise<T> {
   if (size < INLINE_LIMIT) return Promise.resolve(runBatchTask(task) as T);
   return batchPool().run(task) as Promise<T>;
 }
-
-/** A task started now whose result is taken synchronously later (inside a transaction), or abandoned. */
-export interface TaskTicket<T> {
-  take(): T;
-  abandon(): void;
-}
-
-/** Starts a task on the threads (inline when small: it then runs when taken). */
-export function startTask<T>(task: BatchTask, size: number): TaskTicket<T> {
-  if (size < INLINE_LIMIT) return { take: () => runBatchTask(task) as T, abandon: () => undefined };
-  const p = batchPool();
-  const id = p.submit(task);
-  return { take: () => p.take(id) as T, abandon: () => p.abandon([id]) };
-}

@@ -1,0 +1,14 @@
+// The worker module of worker-pool.test.ts: a few tasks that make a thread answer, fail, hang or die.
+import { ColdrootError } from '../../errors.js';
+import { serveTasks } from './task-server.js';
+
+export type TestTask = { kind: 'echo'; value: number } | { kind: 'throw' } | { kind: 'busy'; ms: number } | { kind: 'exit' };
+
+serveTasks((task: TestTask) => {
+  switch (task.kind) {
+    case 'echo': return task.value * 2;
+    case 'throw': throw new ColdrootError('TEST_REFUSED', 'refused by the test worker', 'none');
+    case 'busy': { const end = Date.now() + task.ms; while (Date.now() < end); return 'done'; }
+    case 'exit': process.exit(3);
+  }
+});
