@@ -2,14 +2,18 @@ import { createHash } from 'node:crypto';
 import type { OperationContext } from '../ca/operation-context.js';
 import { ColdrootError } from '../errors.js';
 import { FEATURE_COUNT } from './features/feature-set.js';
-import { listSeries, readSeriesWindows, WINDOW_SECONDS, type SeriesWindows } from './features/hourly-features.js';
+import { listSeries, WINDOW_SECONDS, type SeriesRef } from './features/hourly-features.js';
 import { IsolationForest } from './isolation-forest.js';
-import { RiskDetector, type DetectorParams, type TrainingEvaluation } from './risk-detector.js';
+import { checkTrainingWindow, RiskDetector, trainingParams, type DetectorParams, type TrainingEvaluation } from './risk-detector.js';
+import { inSeriesOrder, riskThreads } from './risk-threads.js';
+import { holdoutSlice, type HoldoutTask, type SeriesHoldout } from './series-holdout.js';
 
 /**
  * Trained risk models, versioned in SQLite (model_versions): the training window, the parameters
  * (thresholds calibrated at training included), the SHA-256 of the feature data it saw, its
- * evaluation on the training holdout, and the compact isolation forest. Scores name the version
+ * evaluation on the training holdout, and the compact isolation forest. The data hash is SHA-256
+ * over each series' own SHA-256 (series-holdout.ts seriesDigest) in series order, so threads can
+ * hash their slices. Scores name the version
  * that made them, so an operator can tell which model raised an action.
  */
 
@@ -35,30 +39,20 @@ export interface TrainModelInput {
   seed?: number;
   /** Overrides of the detector's parameters (thresholds, trees…). */
   params?: Partial<Omit<DetectorParams, 'features' | 'forestThreshold' | 'forestStrong'>>;
+  /** Threads computing the series' holdouts; default as risk-threads.ts riskThreads. The model is the same. */
+  threads?: number;
 }
 
 /** End of the newest imported hourly window, capped at the clock: what training and scoring look back from. */
 export function metricsHorizon(ctx: OperationContext): number {
-  const t = ctx.store.db.prepare('SELECT max(t) AS t FROM metric_samples').pluck().get() as number | null;
+  // Per series along the (series_id, t) index: a plain max(t) reads the whole index.
+  const t = ctx.store.db.prepare('SELECT max((SELECT max(t) FROM metric_samples WHERE series_id = s.id)) FROM metric_series s').pluck().get() as number | null;
   if (t === null) {
     throw new ColdrootError('NO_METRICS', 'No metric samples have been imported into this home',
       'Import metrics bundles first: coldroot bundle import FILE…');
   }
   const end = (Math.floor(t / WINDOW_SECONDS) + 1) * WINDOW_SECONDS * 1000;
   return Math.min(end, Math.ceil(ctx.now().getTime() / (WINDOW_SECONDS * 1000)) * WINDOW_SECONDS * 1000);
-}
-
-/** Every series' windows in [from, to), hashing what it yields into `hash`. */
-export function* fleetWindows(ctx: OperationContext, from: number, to: number, hash?: ReturnType<typeof createHash>): Generator<SeriesWindows> {
-  for (const ref of listSeries(ctx.store.db)) {
-    const s = readSeriesWindows(ctx.store.db, ref, from, to);
-    if (hash) {
-      hash.update(`${s.host}\0${s.certSha256}\0${s.times.length}\0`);
-      hash.update(new Uint8Array(s.times.buffer, s.times.byteOffset, s.times.byteLength));
-      hash.update(new Uint8Array(s.x.buffer, s.x.byteOffset, s.x.byteLength));
-    }
-    yield s;
-  }
 }
 
 export function trainModel(ctx: OperationContext, input: TrainModelInput = {}): ModelVersion {
@@ -70,9 +64,24 @@ export function trainModel(ctx: OperationContext, input: TrainModelInput = {}): 
   const seed = input.seed ?? 1;
   const end = metricsHorizon(ctx);
   const start = end - windowDays * DAY_MS;
+  const p = trainingParams({ ...input.params, seed });
+  const holdoutFrom = checkTrainingWindow(p, start, end);
+  const refs = listSeries(ctx.store.db);
+  const threads = riskThreads(refs.length, input.threads);
+  const task = (slice: SeriesRef[]): HoldoutTask => ({ kind: 'holdout', home: ctx.store.home, refs: slice, params: p, windowFrom: start, holdoutFrom, windowTo: end });
+  // The data hash covers every series' features through its digest, in the series' order, however many threads computed them.
   const hash = createHash('sha256');
   hash.update(`${MODEL_KIND}\0${FEATURE_COUNT}\0`);
-  const { detector, evaluation } = RiskDetector.train(fleetWindows(ctx, start, end, hash), start, end, { ...input.params, seed });
+  function* holdouts(): Generator<SeriesHoldout> {
+    const slices = threads > 1 ? inSeriesOrder<SeriesHoldout[]>(refs, threads, task) : refs.map((ref) => holdoutSlice(ctx.store.db, task([ref])));
+    for (const slice of slices) {
+      for (const h of slice) {
+        hash.update(h.digest);
+        yield h;
+      }
+    }
+  }
+  const { detector, evaluation } = RiskDetector.trainOnHoldouts(holdouts(), start, end, p);
   const bytes = detector.forest.toBytes();
   const row = {
     kind: MODEL_KIND, createdAt: ctx.now().toISOString(), createdBy: ctx.operator,

@@ -178,33 +178,37 @@ export class RiskDetector {
 
   /** Trains the forest on out-of-sample residuals of the window's last holdoutDays and calibrates its thresholds. */
   static train(series: Iterable<SeriesWindows>, windowFrom: number, windowTo: number, options: Partial<DetectorParams> = {}): { detector: RiskDetector; evaluation: TrainingEvaluation } {
-    const p = { ...DEFAULT_DETECTOR_PARAMS, ...options, features: FEATURE_NAMES };
-    const holdoutFrom = windowTo - p.holdoutDays * DAY_MS;
-    if (!(holdoutFrom - windowFrom >= 7 * DAY_MS)) {
-      throw new ColdrootError('MODEL_WINDOW_TOO_SHORT', `Training window of ${((windowTo - windowFrom) / DAY_MS).toFixed(1)} days leaves less than 7 days of baseline before its ${p.holdoutDays}-day holdout`,
-        `Train on at least ${7 + p.holdoutDays} days of metrics (--window-days).`);
+    const p = trainingParams(options);
+    const holdoutFrom = checkTrainingWindow(p, windowFrom, windowTo);
+    function* holdouts(): Generator<HoldoutResiduals> {
+      for (const s of series) yield holdoutResiduals(s, windowFrom, holdoutFrom, windowTo, p);
     }
+    return RiskDetector.trainOnHoldouts(holdouts(), windowFrom, windowTo, p);
+  }
+
+  /**
+   * The second half of `train`, over each series' holdout residuals in the series' order (which
+   * threads may compute: the reservoir below is the only part that depends on the order).
+   */
+  static trainOnHoldouts(series: Iterable<HoldoutResiduals>, windowFrom: number, windowTo: number, options: Partial<DetectorParams> = {}): { detector: RiskDetector; evaluation: TrainingEvaluation } {
+    const p = trainingParams(options);
+    const holdoutFrom = checkTrainingWindow(p, windowFrom, windowTo);
     const F = FEATURE_COUNT;
     const cap = p.trainingRows;
     const reservoir = new Float64Array(cap * F);
-    const stats: number[][] = [];
     const rng = new SeededRandom(p.seed, 0x7a11);
     let seen = 0;
     let seriesCount = 0;
-    for (const s of series) {
-      const r = residuals(s, windowFrom, holdoutFrom, holdoutFrom, windowTo);
-      const rows = r.times.length;
-      if (!rows) continue;
+    let statAlarms = 0;
+    for (const h of series) {
+      if (!h.rows) continue;
       seriesCount++;
-      const clipped = forestRows(r.z, p.zClip);
-      const st: number[] = [];
-      for (let i = 0; i < rows; i++) {
-        st.push(statisticalStrength(r.z, i).value);
+      statAlarms += h.statEpisodes;
+      for (let i = 0; i < h.rows; i++) {
         const slot = seen < cap ? seen : rng.nextInt(seen + 1);
-        if (slot < cap) reservoir.set(clipped.subarray(i * F, i * F + F), slot * F);
+        if (slot < cap) reservoir.set(h.clipped.subarray(i * F, i * F + F), slot * F);
         seen++;
       }
-      stats.push(st);
     }
     const used = Math.min(seen, cap);
     if (used < 2 * p.maxSamples) {
@@ -216,7 +220,6 @@ export class RiskDetector {
     const scores = forest.score(x).slice().sort();
     const q = (quantile: number) => scores[Math.min(used - 1, Math.floor(quantile * used))];
     const params: DetectorParams = { ...p, forestThreshold: q(p.forestQuantile), forestStrong: Math.max(q(p.forestStrongQuantile), q(p.forestQuantile)) };
-    const statAlarms = stats.reduce((a, st) => a + episodes(confirmAlarms(Float64Array.from(st), params.statThreshold, params.statStrong)), 0);
     const evaluation: TrainingEvaluation = {
       series: seriesCount, holdoutWindows: seen, trainingRows: used,
       statAlarmsPer1000HostDays: seen ? (1000 * statAlarms) / (seen / 24) : 0,
@@ -257,6 +260,37 @@ export class RiskDetector {
       stat: cut(stat), statFeature: cut(statFeature), forest: cut(forest), alarms: cut(alarms),
     };
   }
+}
+
+/** A series' holdout windows as training reads them: forest rows (rows × F) and its statistical alarm episodes. */
+export interface HoldoutResiduals {
+  readonly rows: number;
+  readonly clipped: Float64Array;
+  readonly statEpisodes: number;
+}
+
+/** The detector's parameters for a training run: defaults, then the caller's, on this Coldroot's features. */
+export function trainingParams(options: Partial<DetectorParams>): DetectorParams {
+  return { ...DEFAULT_DETECTOR_PARAMS, ...options, features: FEATURE_NAMES };
+}
+
+/** Start of the holdout; throws when the window leaves under a week of baseline before it. */
+export function checkTrainingWindow(p: DetectorParams, windowFrom: number, windowTo: number): number {
+  const holdoutFrom = windowTo - p.holdoutDays * DAY_MS;
+  if (!(holdoutFrom - windowFrom >= 7 * DAY_MS)) {
+    throw new ColdrootError('MODEL_WINDOW_TOO_SHORT', `Training window of ${((windowTo - windowFrom) / DAY_MS).toFixed(1)} days leaves less than 7 days of baseline before its ${p.holdoutDays}-day holdout`,
+      `Train on at least ${7 + p.holdoutDays} days of metrics (--window-days).`);
+  }
+  return holdoutFrom;
+}
+
+/** Residuals of the holdout [holdoutFrom, windowTo) against baselines of [windowFrom, holdoutFrom), as the forest and the evaluation read them. */
+export function holdoutResiduals(s: SeriesWindows, windowFrom: number, holdoutFrom: number, windowTo: number, p: DetectorParams): HoldoutResiduals {
+  const r = residuals(s, windowFrom, holdoutFrom, holdoutFrom, windowTo);
+  const rows = r.times.length;
+  const st = new Float64Array(rows);
+  for (let i = 0; i < rows; i++) st[i] = statisticalStrength(r.z, i).value;
+  return { rows, clipped: forestRows(r.z, p.zClip), statEpisodes: rows ? episodes(confirmAlarms(st, p.statThreshold, p.statStrong)) : 0 };
 }
 
 export interface TrainingEvaluation {

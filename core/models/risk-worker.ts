@@ -1,36 +1,25 @@
 import { serveTasks } from '../ca/batch/task-server.js';
 import { openStore, type Store } from '../store/database.js';
-import type { SeriesRef } from './features/hourly-features.js';
 import { IsolationForest } from './isolation-forest.js';
-import { RiskDetector, type DetectorParams } from './risk-detector.js';
-import { certificateLookup, scoreSeries, type ScoredRow, type ScoringWindow, type SeriesTimings } from './series-scoring.js';
+import { RiskDetector } from './risk-detector.js';
+import type { RiskTask, ScoringReply } from './risk-threads.js';
+import { holdoutSlice, type SeriesHoldout } from './series-holdout.js';
+import { certificateLookup, scoreSeries, type SeriesTimings } from './series-scoring.js';
 
 /**
- * A scoring thread: scores a contiguous slice of the fleet's series on its own read-only
- * connection to the home's database. The main thread keeps the policy and every write.
+ * A risk thread: works on a contiguous slice of the fleet's series on its own read-only
+ * connection to the home's database — scoring it, or computing its training holdout. The main
+ * thread keeps everything order-dependent (the training reservoir, the data hash) and every write.
  */
-export interface ScoringTask {
-  home: string;
-  modelVersion: number;
-  params: DetectorParams;
-  model: Uint8Array;
-  refs: SeriesRef[];
-  window: ScoringWindow;
-}
-
-export interface ScoringReply {
-  rows: ScoredRow[];
-  timings: SeriesTimings;
-}
-
 let open: { home: string; store: Store } | null = null;
 let loaded: { home: string; version: number; detector: RiskDetector } | null = null;
 
-export function runScoringTask(task: ScoringTask): ScoringReply {
+export function runRiskTask(task: RiskTask): ScoringReply | SeriesHoldout[] {
   if (open?.home !== task.home) {
     open?.store.close();
     open = { home: task.home, store: openStore(task.home, { readonly: true }) };
   }
+  if (task.kind === 'holdout') return holdoutSlice(open.store.db, task);
   // Model versions never change once stored; certificate, CRL and OCSP facts may, so they are read per task.
   if (loaded?.home !== task.home || loaded.version !== task.modelVersion) {
     loaded = { home: task.home, version: task.modelVersion, detector: new RiskDetector(task.params, IsolationForest.fromBytes(task.model)) };
@@ -39,4 +28,4 @@ export function runScoringTask(task: ScoringTask): ScoringReply {
   return { rows: scoreSeries(open.store.db, task.refs, loaded.detector, certificateLookup(open.store.db), task.window, timings), timings };
 }
 
-serveTasks(runScoringTask as (task: never) => unknown);
+serveTasks(runRiskTask as (task: never) => unknown);

@@ -173,4 +173,12 @@ describe('scoring imported metrics end to end', () => {
     assert.deepEqual(written(middle), written(before).slice(0, middle - before));
     assert.ok((written(middle) as unknown[][]).some((r) => r[1] === compromised[0] && r[4] === 'critical' && (r[10] as string).includes('"certificate":{"caId"')), 'threads see the certificate facts and the anomalies');
   });
+
+  test('training on worker threads stores the same model, data hash and evaluation as training in this thread', () => {
+    const one = trainModel(svc.ctx, { windowDays: 28, threads: 1 });
+    const two = trainModel(svc.ctx, { windowDays: 28, threads: 2 });
+    assert.deepEqual({ ...two, id: 0 }, { ...one, id: 0 });
+    assert.deepEqual(loadDetector(svc.ctx, two.id).detector.forest.toBytes(), loadDetector(svc.ctx, one.id).detector.forest.toBytes());
+    assert.equal(one.evaluation.series, 4);
+  });
 });

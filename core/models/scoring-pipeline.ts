@@ -1,6 +1,4 @@
-import { availableParallelism } from 'node:os';
 import type { OperationContext } from '../ca/operation-context.js';
-import { WorkerPool } from '../ca/batch/worker-pool.js';
 import { ColdrootError } from '../errors.js';
 import { closeCalmAlerts, enqueueActions } from '../policy/action-queue.js';
 import { DEFAULT_POLICY, policySha256, type RiskPolicy } from '../policy/policy-file.js';
@@ -8,7 +6,8 @@ import { decideActions, type EmergencyIssuerState, type ProposedAction } from '.
 import { listSeries, type SeriesRef } from './features/hourly-features.js';
 import { loadDetector, metricsHorizon } from './model-registry.js';
 import { riskLevel, type RiskLevel } from './risk-score.js';
-import type { ScoringReply, ScoringTask } from './scoring-worker.js';
+import type { DetectorParams } from './risk-detector.js';
+import { inSeriesOrder, riskThreads, type ScoringReply } from './risk-threads.js';
 import { certificateLookup, scoreSeries, type ScoredRow, type ScoringWindow, type SeriesTimings } from './series-scoring.js';
 
 export type { CertificateEvidence } from './series-scoring.js';
@@ -26,12 +25,9 @@ export interface ScoreFleetInput {
   windowHours?: number;
   modelVersion?: number;
   policy?: RiskPolicy;
-  /** Threads scoring the series; default all cores from PARALLEL_MIN_SERIES series up, else this thread alone. Results are the same. */
+  /** Threads scoring the series; default all cores from PARALLEL_MIN_SERIES (risk-threads.ts) series up, else this thread alone. Results are the same. */
   threads?: number;
 }
-
-/** Below this many series, starting threads (each loads the models and opens the database) costs more than it saves. */
-export const PARALLEL_MIN_SERIES = 1000;
 
 export interface ScoreFleetResult {
   modelVersion: number;
@@ -67,7 +63,7 @@ export function scoreFleet(ctx: OperationContext, input: ScoreFleetInput = {}): 
   const timings = { features: 0, detectors: 0, degradation: 0, policyAndWrite: 0, total: 0 };
   const refs = listSeries(db);
   const window = { readFrom, start, end };
-  const threads = input.threads ?? (refs.length >= PARALLEL_MIN_SERIES ? availableParallelism() : 1);
+  const threads = riskThreads(refs.length, input.threads);
   const rows = threads > 1
     ? scoreOnThreads(ctx, refs, { modelVersion: version.id, params: detector.params, model: detector.forest.toBytes() }, window, timings, threads)
     : scoreSeries(db, refs, detector, certificateLookup(db), window, timings);
@@ -127,34 +123,14 @@ export function scoreFleet(ctx: OperationContext, input: ScoreFleetInput = {}): 
   return { modelVersion: version.id, computedAt, windowStart, windowEnd, series: rows.length, hosts: byHost.size, levels, actionsAdded: result.added, actionsAutoApproved: result.autoApproved, alertsClosed: result.closed, timings };
 }
 
-/** Slices of the fleet per thread task: contiguous, so each thread reads neighbouring series. */
-const SLICES_PER_THREAD = 8;
-
-let pool: WorkerPool<ScoringTask, ScoringReply> | null = null;
-
-/** Scores the series on worker threads (each with its own read-only connection), results in the series' order. */
-function scoreOnThreads(ctx: OperationContext, refs: SeriesRef[], model: Pick<ScoringTask, 'modelVersion' | 'params' | 'model'>, window: ScoringWindow, timings: SeriesTimings, threads: number): ScoredRow[] {
-  if (!pool || pool.broken || pool.size !== threads) {
-    void pool?.close();
-    pool = new WorkerPool<ScoringTask, ScoringReply>(new URL('./scoring-worker.ts', import.meta.url), threads);
-  }
-  const p = pool;
-  const per = Math.ceil(refs.length / (threads * SLICES_PER_THREAD));
-  const ids: number[] = [];
-  for (let i = 0; i < refs.length; i += per) ids.push(p.submit({ home: ctx.store.home, ...model, refs: refs.slice(i, i + per), window }));
+/** Scores the series on worker threads, results in the series' order. */
+function scoreOnThreads(ctx: OperationContext, refs: SeriesRef[], model: { modelVersion: number; params: DetectorParams; model: Uint8Array }, window: ScoringWindow, timings: SeriesTimings, threads: number): ScoredRow[] {
   const rows: ScoredRow[] = [];
-  try {
-    for (let k = 0; k < ids.length; k++) {
-      const reply = p.take(ids[k]);
-      for (const r of reply.rows) rows.push(r);
-      timings.features += reply.timings.features;
-      timings.detectors += reply.timings.detectors;
-      timings.degradation += reply.timings.degradation;
-      ids[k] = -1;
-    }
-  } catch (e) {
-    p.abandon(ids.filter((id) => id >= 0));
-    throw e;
+  for (const reply of inSeriesOrder<ScoringReply>(refs, threads, (slice) => ({ kind: 'score', home: ctx.store.home, refs: slice, ...model, window }))) {
+    for (const r of reply.rows) rows.push(r);
+    timings.features += reply.timings.features;
+    timings.detectors += reply.timings.detectors;
+    timings.degradation += reply.timings.degradation;
   }
   return rows;
 }
