@@ -14,6 +14,7 @@ import type { ColdrootError } from '../errors.js';
 import { openKey } from '../keys/key-spec.js';
 import type { Pkcs11Signer } from '../keys/pkcs11-signer.js';
 import { SoftwareSigner } from '../keys/software-signer.js';
+import { queryCertificates } from '../store/certificate-query.js';
 import { databaseFingerprint } from '../store/database.js';
 import { toPem } from '../x509/asn1.js';
 import { buildCsr } from '../x509/csr-builder.js';
@@ -85,6 +86,15 @@ describe('batch issuance on the threads', () => {
     const stored = svc.store.db.prepare('SELECT der FROM certificates WHERE ca_id = ? AND serial = ?').pluck().get(caId, r.issued[599].serial) as Buffer;
     assert.equal(toPem(new Uint8Array(stored), 'CERTIFICATE'), r.issued[599].certificatePem);
     assert.equal(count("SELECT count(*) AS n FROM audit_entries WHERE action = 'cert.issue-batch'"), 1);
+    // The search index was filled for the whole batch in one statement (migration 10), and the
+    // trigger is live again for every later writer.
+    assert.equal(count('SELECT count(*) AS n FROM certificate_search_deferred'), 0);
+    assert.doesNotThrow(() => svc.store.db.exec("INSERT INTO certificate_search (certificate_search) VALUES ('integrity-check')"));
+    assert.deepEqual(queryCertificates(svc.store.db, { text: 'device-123.fleet' }).rows.map((x) => x.serial), [r.issued[123].serial]);
+    assert.equal(queryCertificates(svc.store.db, { text: 'fleet example', caId }).total, COUNT);
+    const single = await svc.issueCertificate({ caId, secret, profile: 'device-management', csr: csrs[7].csr });
+    assert.deepEqual(queryCertificates(svc.store.db, { text: single.serial.slice(0, 12) }).rows.map((x) => x.serial), [single.serial]);
+    assert.equal(queryCertificates(svc.store.db, { text: 'device-7.fleet' }).total, 2, 'a single issue after the batch is indexed by the trigger');
   });
 
   test('a thread failure in the second chunk stores nothing: database and audit trail unchanged', async () => {

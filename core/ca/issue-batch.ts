@@ -4,7 +4,7 @@ import { keyAlgorithmInfo } from '../keys/key-algorithm.js';
 import type { KeySecret } from '../keys/key-spec.js';
 import type { Signer } from '../keys/signer.js';
 import { SoftwareSigner } from '../keys/software-signer.js';
-import { insertCertificate, serialExists } from '../store/certificate-repository.js';
+import { insertCertificates, serialExists } from '../store/certificate-repository.js';
 import { toPem } from '../x509/asn1.js';
 import { assembleSigned, signatureAlgorithmDer } from '../x509/certificate-builder.js';
 import { runTask } from './batch/batch-pool.js';
@@ -94,10 +94,7 @@ export async function issueBatch(ctx: OperationContext, input: BatchIssueInput, 
   if (issued.length) {
     const at = ctx.now().toISOString();
     ctx.store.transaction(() => {
-      // In serial order: the primary key and serial indexes then grow in order instead of at random places.
-      for (const c of [...issued].sort((a, b) => (a.serial < b.serial ? -1 : a.serial > b.serial ? 1 : 0))) {
-        insertCertificate(ctx.store.db, { caId: issuer.ca.id, serial: c.serial, profile: profile.name, subject: c.subject, sans: c.sans, notBefore, notAfter, fingerprintSha256: c.fingerprintSha256, der: c.der, status: 'good', revokedAt: null, revocationReason: null, issuedAt: at });
-      }
+      insertCertificates(ctx.store.db, issued.map((c) => ({ caId: issuer.ca.id, serial: c.serial, profile: profile.name, subject: c.subject, sans: c.sans, notBefore, notAfter, fingerprintSha256: c.fingerprintSha256, der: c.der, status: 'good' as const, revokedAt: null, revocationReason: null, issuedAt: at })));
       const serialsHash = createHash('sha256').update(issued.map((c) => c.serial).join('\n')).digest('hex');
       const details = audit.single ? { caId: issuer.ca.id, serial: issued[0].serial, profile: profile.name } : { caId: issuer.ca.id, profile: profile.name, issued: issued.length, rejected: rejected.length, serialsSha256: serialsHash };
       ctx.store.audit.append({ actor: ctx.operator, role: ctx.role ?? null, action: audit.action, inputs: { serials: serialsHash, profile: profile.name }, outcome: 'ok', details }, ctx.now());

@@ -56,6 +56,19 @@ export function insertCertificate(db: Database, c: CertificateRecord): void {
   );
 }
 
+/**
+ * Stores many certificates, in serial order (the primary key and serial indexes then grow in order),
+ * and indexes them for search in one statement (migration 10). Must run inside the caller's transaction.
+ */
+export function insertCertificates(db: Database, records: CertificateRecord[]): void {
+  if (!db.inTransaction) throw new Error('insertCertificates must run inside a transaction');
+  const last = cached(db, 'SELECT coalesce(max(rowid), 0) FROM certificates').pluck().get() as number;
+  cached(db, 'INSERT INTO certificate_search_deferred (one) VALUES (1)').run();
+  for (const c of [...records].sort((a, b) => (a.serial < b.serial ? -1 : a.serial > b.serial ? 1 : 0))) insertCertificate(db, c);
+  cached(db, 'INSERT INTO certificate_search (rowid, subject, sans) SELECT rowid, subject, sans FROM certificates WHERE rowid > ?').run(last);
+  cached(db, 'DELETE FROM certificate_search_deferred').run();
+}
+
 export function getCertificate(db: Database, caId: string, serial: string): CertificateRecord {
   const row = db.prepare('SELECT * FROM certificates WHERE ca_id = ? AND serial = ?').get(caId, serial) as Row | undefined;
   if (!row) {

@@ -9,6 +9,7 @@ import { attestation } from './migrations/006-attestation.js';
 import { risk } from './migrations/007-risk.js';
 import { rolloutProgress } from './migrations/008-rollout-progress.js';
 import { clientNetworks } from './migrations/009-client-networks.js';
+import { certificateSearchBulk } from './migrations/010-certificate-search-bulk.js';
 
 export interface Migration {
   readonly version: number;
@@ -17,7 +18,7 @@ export interface Migration {
 }
 
 /** Every schema change, in order. Versions are 1, 2, 3… and are stored in PRAGMA user_version. */
-export const MIGRATIONS: readonly Migration[] = [audit, caInventory, bundles, ocspResponders, certificateSearch, attestation, risk, rolloutProgress, clientNetworks];
+export const MIGRATIONS: readonly Migration[] = [audit, caInventory, bundles, ocspResponders, certificateSearch, attestation, risk, rolloutProgress, clientNetworks, certificateSearchBulk];
 
 export interface MigrationResult {
   from: number;
