@@ -7,7 +7,7 @@ import { SoftwareSigner } from '../keys/software-signer.js';
 import { insertCertificates, serialExists } from '../store/certificate-repository.js';
 import { toPem } from '../x509/asn1.js';
 import { assembleSigned, signatureAlgorithmDer } from '../x509/certificate-builder.js';
-import { runTask } from './batch/batch-pool.js';
+import { prepareThreads, runTask } from './batch/batch-pool.js';
 import type { BatchSpec, ProcessedRequest, RequestItem } from './batch/request-processor.js';
 import { certificateTemplate } from './certificate-template.js';
 import { openIssuingCa, type IssuingCa } from './issuing-ca.js';
@@ -64,6 +64,7 @@ interface Signed { source: string; der: Uint8Array; fingerprintSha256: string; s
 export async function issueBatch(ctx: OperationContext, input: BatchIssueInput, audit: { action: string; single?: boolean } = { action: 'cert.issue-batch' }): Promise<BatchIssueResult> {
   const profile = typeof input.profile === 'string' ? builtinProfile(input.profile) : input.profile;
   if (profile.kind === 'ca') throw new ColdrootError('PROFILE_NOT_FOR_LEAF', `Profile '${profile.name}' is for CA certificates`, 'Create CAs with: coldroot ca create-intermediate');
+  prepareThreads(input.csrs.length);
   const issuer = await openIssuingCa(ctx, input.caId, input.secret);
   let signed: Signed[];
   const rejected: BatchIssueResult['rejected'] = [];

@@ -17,3 +17,8 @@ export function runTask<T>(task: BatchTask, size: number): Promise<T> {
   if (size < INLINE_LIMIT) return Promise.resolve(runBatchTask(task) as T);
   return batchPool().run(task) as Promise<T>;
 }
+
+/** Starts the threads for a batch of this size now, so they boot while the caller opens its key. */
+export function prepareThreads(size: number): void {
+  if (size >= INLINE_LIMIT) batchPool();
+}
