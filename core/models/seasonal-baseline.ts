@@ -49,15 +49,36 @@ const HOUR_MS = 3_600_000;
 const LOO_MAX = 64;
 
 export class SeasonalBaseline {
+  #day: readonly Bucket[] | null = null;
+  #all: Bucket | null = null;
+
+  /**
+   * The hour-of-day and global levels are fallbacks, read only where an hour-of-week bucket has
+   * too little history; they are built on first use from `history` (a private copy), which
+   * saves most of a fit's work when every hour of the week has history.
+   */
   private constructor(
     private readonly offsetHours: number,
     private readonly minPerBucket: number,
     private readonly minScale: number,
     private readonly threshold: number,
+    private readonly priorWeight: number,
     private readonly week: readonly Bucket[],
-    private readonly day: readonly Bucket[],
-    private readonly all: Bucket,
+    private readonly history: { readonly values: Float64Array; readonly hourOfWeek: Int32Array },
   ) {}
+
+  private get day(): readonly Bucket[] {
+    if (!this.#day) {
+      const day = this.history.hourOfWeek.map((h) => h % 24);
+      this.#day = bucketLevel(this.history.values, day, 24, this.priorWeight, this.minPerBucket);
+    }
+    return this.#day;
+  }
+
+  private get all(): Bucket {
+    this.#all ??= bucketLevel(this.history.values, new Int32Array(this.history.values.length), 1, this.priorWeight, 2)[0];
+    return this.#all;
+  }
 
   /** Builds the baseline from history: times in ms since the epoch (UTC) and their values. */
   static fit(times: ArrayLike<number>, values: ArrayLike<number>, options: SeasonalBaselineOptions = {}): SeasonalBaseline {
@@ -80,34 +101,30 @@ export class SeasonalBaseline {
     const offsetHours = offsetMinutes / 60;
     const n = times.length;
     const week = new Int32Array(n);
-    const day = new Int32Array(n);
-    const all = new Int32Array(n);
     for (let i = 0; i < n; i++) {
       if (!Number.isFinite(values[i]) || !Number.isFinite(times[i])) {
         throw new ColdrootError('MODEL_NON_FINITE_FEATURE', `Baseline history point ${i} is ${values[i]} at time ${times[i]}`,
           'Drop missing metric windows before building a baseline.');
       }
       week[i] = hourOfWeek(times[i], offsetHours);
-      day[i] = week[i] % 24;
     }
-    const levels = {
-      week: bucketLevel(values, week, 168, priorWeight, minPerBucket),
-      day: bucketLevel(values, day, 24, priorWeight, minPerBucket),
-      all: bucketLevel(values, all, 1, priorWeight, 2)[0],
-    };
-    return new SeasonalBaseline(offsetHours, minPerBucket, minScale, threshold, levels.week, levels.day, levels.all);
+    return new SeasonalBaseline(offsetHours, minPerBucket, minScale, threshold, priorWeight, bucketLevel(values, week, 168, priorWeight, minPerBucket),
+      { values: Float64Array.from(values), hourOfWeek: week });
   }
 
   /** The expected value and spread for a time, from the most specific bucket with enough history. */
   expected(timeMs: number): SeasonalExpectation {
     const how = hourOfWeek(timeMs, this.offsetHours);
-    const candidates: [BaselineLevel, Bucket][] = [['hour-of-week', this.week[how]], ['hour-of-day', this.day[how % 24]], ['global', this.all]];
-    for (const [level, bucket] of candidates) {
-      if (bucket.n >= this.minPerBucket) {
-        return { level, expected: bucket.median, scale: Math.max(bucket.scale, this.minScale), n: bucket.n };
-      }
-    }
-    return { level: 'none', expected: NaN, scale: NaN, n: this.all.n };
+    const week = this.week[how];
+    if (week.n >= this.minPerBucket) return this.#expectation('hour-of-week', week);
+    const day = this.day[how % 24];
+    if (day.n >= this.minPerBucket) return this.#expectation('hour-of-day', day);
+    if (this.all.n >= this.minPerBucket) return this.#expectation('global', this.all);
+    return { level: 'none', expected: NaN, scale: NaN, n: this.history.values.length };
+  }
+
+  #expectation(level: BaselineLevel, bucket: Bucket): SeasonalExpectation {
+    return { level, expected: bucket.median, scale: Math.max(bucket.scale, this.minScale), n: bucket.n };
   }
 
   /** z of a new observation against the baseline; no history means no alarm (z = 0). */
