@@ -58,11 +58,13 @@ export function scoreFleet(ctx: OperationContext, input: ScoreFleetInput = {}): 
   const { version, detector } = loadDetector(ctx, input.modelVersion);
   const end = metricsHorizon(ctx);
   const start = end - windowHours * HOUR_MS;
-  const readFrom = Math.min(start - HOUR_MS - detector.params.baselineDays * DAY_MS, end - 42 * DAY_MS);
+  // The detectors' baselines cover the baselineDays before the window's lead hour (risk-detector.ts assess); the handshake trend reads six weeks of p95 alone.
+  const baselineFrom = start - HOUR_MS - detector.params.baselineDays * DAY_MS;
+  const readFrom = Math.min(baselineFrom, end - 42 * DAY_MS);
   const db = ctx.store.db;
   const timings = { features: 0, detectors: 0, degradation: 0, policyAndWrite: 0, total: 0 };
   const refs = listSeries(db);
-  const window = { readFrom, start, end };
+  const window = { readFrom, baselineFrom, start, end };
   const threads = riskThreads(refs.length, input.threads);
   const rows = threads > 1
     ? scoreOnThreads(ctx, refs, { modelVersion: version.id, params: detector.params, model: detector.forest.toBytes() }, window, timings, threads)

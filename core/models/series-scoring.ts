@@ -29,9 +29,10 @@ export interface ScoredRow {
   evidence: CertificateEvidence;
 }
 
-/** What is scored: windows in [start, end), read from readFrom for the baselines and trends (ms). */
+/** What is scored: windows in [start, end), read from readFrom for the trends and from baselineFrom in full for the baselines (ms). */
 export interface ScoringWindow {
   readFrom: number;
+  baselineFrom: number;
   start: number;
   end: number;
 }
@@ -49,7 +50,7 @@ export function scoreSeries(db: Database, refs: readonly SeriesRef[], detector: 
   const rows: ScoredRow[] = [];
   for (const ref of refs) {
     let t = performance.now();
-    const s = readSeriesWindows(db, ref, w.readFrom, w.end);
+    const s = readSeriesWindows(db, ref, w.readFrom, w.end, w.baselineFrom);
     timings.features += performance.now() - t;
     t = performance.now();
     const assessment = detector.assess(s, w.start, w.end);

@@ -1,5 +1,5 @@
 import type { Database, Statement } from 'better-sqlite3';
-import { FEATURE_COUNT, windowFeatures, type WindowAggregate } from './feature-set.js';
+import { FEATURE_COUNT, FEATURE_INDEX, windowFeatures, type WindowAggregate } from './feature-set.js';
 
 /** One host-certificate series (a row of metric_series). */
 export interface SeriesRef {
@@ -15,6 +15,7 @@ export interface SeriesWindows extends SeriesRef {
 }
 
 export const WINDOW_SECONDS = 3600;
+const P95_FEATURE = FEATURE_INDEX.hs_p95_log;
 
 const SERIES_SQL = 'SELECT id AS seriesId, host, cert_sha256 AS certSha256 FROM metric_series ORDER BY host, cert_sha256';
 
@@ -28,7 +29,10 @@ const SAMPLES_SQL = `SELECT t, hs_attempted, hs_succeeded, hs_failed, hs_failed_
   client_ips_distinct, client_ips_new, cpu_pct, mem_pct, net_rx_bytes + net_tx_bytes, cert_validation_errors, client_nets_distinct, client_nets_new
 FROM metric_samples WHERE series_id = ? AND t >= ? AND t < ? ORDER BY t`;
 
-const statements = new WeakMap<Database, Statement>();
+/** Only the handshake p95, for windows whose other features nobody reads (see readSeriesWindows' p95Before). */
+const P95_SQL = 'SELECT t, hs_p95_ms FROM metric_samples WHERE series_id = ? AND t >= ? AND t < ? ORDER BY t';
+
+const statements = new WeakMap<Database, { samples: Statement; p95: Statement }>();
 
 export function listSeries(db: Database): SeriesRef[] {
   return db.prepare(SERIES_SQL).all() as SeriesRef[];
@@ -38,16 +42,44 @@ type SampleRow = [number, number, number, number, string, number | null, number 
 
 const join = (a: string, b: string) => (a && b ? `${a};${b}` : a || b);
 
-/** The series' hourly windows whose start lies in [fromMs, toMs). */
-export function readSeriesWindows(db: Database, ref: SeriesRef, fromMs: number, toMs: number): SeriesWindows {
+/**
+ * The series' hourly windows whose start lies in [fromMs, toMs). Windows starting before
+ * `p95Before` (rounded down to the hour) carry only hs_p95_log, every other feature NaN: the
+ * degradation trend reads six weeks of p95 while the baselines need three, and one column costs a
+ * fraction of reading and parsing all of them.
+ */
+export function readSeriesWindows(db: Database, ref: SeriesRef, fromMs: number, toMs: number, p95Before = fromMs): SeriesWindows {
   let stmt = statements.get(db);
   if (!stmt) {
-    stmt = db.prepare(SAMPLES_SQL).raw(true);
+    stmt = { samples: db.prepare(SAMPLES_SQL).raw(true), p95: db.prepare(P95_SQL).raw(true) };
     statements.set(db, stmt);
   }
-  const rows = stmt.all(ref.seriesId, Math.floor(fromMs / 1000), Math.ceil(toMs / 1000)) as SampleRow[];
+  const split = Math.max(fromMs, Math.min(toMs, Math.floor(p95Before / (WINDOW_SECONDS * 1000)) * WINDOW_SECONDS * 1000));
   const times: number[] = [];
-  const x = new Float64Array(rows.length * FEATURE_COUNT);
+  let p95Windows: Float64Array | null = null;
+  if (split > fromMs) {
+    const early = stmt.p95.all(ref.seriesId, Math.floor(fromMs / 1000), split / 1000) as [number, number | null][];
+    p95Windows = new Float64Array(early.length);
+    let hour = -1;
+    let p95: number | null = null;
+    for (const [t, v] of early) {
+      const h = Math.floor(t / WINDOW_SECONDS);
+      if (h !== hour) {
+        if (hour >= 0) p95Windows[times.length - 1] = p95 !== null && p95 > 0 ? Math.log(p95) : NaN;
+        hour = h;
+        p95 = null;
+        times.push(h * WINDOW_SECONDS * 1000);
+      }
+      if (v !== null) p95 = p95 === null ? v : Math.max(p95, v);
+    }
+    if (hour >= 0) p95Windows[times.length - 1] = p95 !== null && p95 > 0 ? Math.log(p95) : NaN;
+  }
+  const rows = stmt.samples.all(ref.seriesId, p95Windows ? split / 1000 : Math.floor(fromMs / 1000), Math.ceil(toMs / 1000)) as SampleRow[];
+  const x = new Float64Array((times.length + rows.length) * FEATURE_COUNT);
+  if (p95Windows) {
+    x.fill(NaN, 0, times.length * FEATURE_COUNT);
+    for (let i = 0; i < times.length; i++) x[i * FEATURE_COUNT + P95_FEATURE] = p95Windows[i];
+  }
   let w: (WindowAggregate & { p50Weight: number; n: number }) | null = null;
   let hour = -1;
   const flush = () => {
