@@ -68,3 +68,38 @@ test('windowFeatures splits failures by code: certificate alerts, other alerts, 
   assert.equal(out[I.tls13_pct], 0);
   assert.equal(out[I.cipher_entropy], 0);
 });
+
+test('windows before p95Before carry the same handshake p95 as a full read and nothing else; later windows are unchanged', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'coldroot-features-'));
+  const store = openStore(path.join(dir, 'home'), { create: true });
+  try {
+    store.transaction(() => insertSamplesDirect(store.db, 'p95-test', [
+      sample('2026-03-02T10:00:00Z', { hs_p95_ms: 30 }),
+      sample('2026-03-02T10:30:00Z', { hs_p95_ms: 50 }),
+      sample('2026-03-02T11:00:00Z', { hs_attempted: 0, hs_succeeded: 0, hs_failed: 0, hs_failed_by: {}, hs_p50_ms: null, hs_p95_ms: null, protocols: {}, ciphers: {} }),
+      sample('2026-03-02T12:00:00Z', { hs_p95_ms: 40 }),
+      sample('2026-03-02T13:00:00Z', { hs_p95_ms: 45 }),
+    ]));
+    const [ref] = listSeries(store.db);
+    const from = Date.parse('2026-03-02T00:00:00Z');
+    const to = Date.parse('2026-03-03T00:00:00Z');
+    const full = readSeriesWindows(store.db, ref, from, to);
+    // Not on the hour: rounded down to 12:00.
+    const split = readSeriesWindows(store.db, ref, from, to, Date.parse('2026-03-02T12:20:00Z'));
+    assert.deepEqual(Array.from(split.times), Array.from(full.times));
+    assert.equal(full.times.length, 4);
+    const F = FEATURE_COUNT;
+    for (let w = 0; w < 2; w++) {
+      for (let f = 0; f < F; f++) {
+        if (f === I.hs_p95_log) assert.ok(Object.is(split.x[w * F + f], full.x[w * F + f]), `window ${w} p95`);
+        else assert.ok(Number.isNaN(split.x[w * F + f]), `window ${w} feature ${f} is NaN`);
+      }
+    }
+    assert.equal(naturalValue(I.hs_p95_log, split.x[I.hs_p95_log]), 50);
+    assert.ok(Number.isNaN(split.x[F + I.hs_p95_log]), 'an hour without successful handshakes has no p95');
+    assert.deepEqual(Array.from(split.x.subarray(2 * F)), Array.from(full.x.subarray(2 * F)));
+  } finally {
+    store.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
