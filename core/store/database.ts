@@ -109,6 +109,9 @@ function makeHomeFolders(home: string, keys: string): void {
   }
 }
 
+/** Page cache of the store's connection, KiB. */
+const CACHE_KIB = 64 * 1024;
+
 function openDatabase(file: string, readonly: boolean): Database.Database {
   let db: Database.Database | null = null;
   try {
@@ -120,6 +123,9 @@ function openDatabase(file: string, readonly: boolean): Database.Database {
     }
     db.pragma('foreign_keys = ON');
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    // SQLite's 2 MiB default cache thrashes once the random-keyed indexes (serials, fingerprints)
+    // of a large inventory outgrow it; pages are only taken as they are used.
+    db.pragma(`cache_size = -${CACHE_KIB}`);
     db.prepare('SELECT count(*) FROM sqlite_schema').get();
     return db;
   } catch (e) {
