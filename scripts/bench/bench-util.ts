@@ -18,3 +18,18 @@ export function row(cells: Array<string | number>, widths: number[]): string {
 }
 
 export const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+/** A numeric command-line option (`--name N`), or the fallback. */
+export function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+export function mib(bytes: number): number {
+  return Math.round((bytes / 1048576) * 10) / 10;
+}
+
+/** This process's peak RSS so far, MiB. */
+export function peakRss(): number {
+  return mib(process.resourceUsage().maxRSS * 1024);
+}
