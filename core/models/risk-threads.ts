@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { WorkerPool } from '../ca/batch/worker-pool.js';
+import { WorkerPool } from '../threads/worker-pool.js';
 import type { SeriesRef } from './features/hourly-features.js';
 import type { DetectorParams } from './risk-detector.js';
 import type { HoldoutTask } from './series-holdout.js';

@@ -1,4 +1,4 @@
-import { serveTasks } from '../ca/batch/task-server.js';
+import { serveTasks } from '../threads/task-server.js';
 import { openStore, type Store } from '../store/database.js';
 import { IsolationForest } from './isolation-forest.js';
 import { RiskDetector } from './risk-detector.js';

@@ -1,5 +1,5 @@
 import { runBatchTask, type BatchTask } from './issue-worker.js';
-import { WorkerPool } from './worker-pool.js';
+import { WorkerPool } from '../../threads/worker-pool.js';
 
 /** Below this many items a thread costs more than it saves: run in this thread. */
 export const INLINE_LIMIT = 512;

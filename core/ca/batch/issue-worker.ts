@@ -1,6 +1,6 @@
 import { sign, type KeyObject } from 'node:crypto';
 import { badSignatures, processRequests, type BatchSpec, type RequestItem } from './request-processor.js';
-import { serveTasks } from './task-server.js';
+import { serveTasks } from '../../threads/task-server.js';
 
 /** The work a batch hands to a thread: render (and sign) requests, sign prepared data, or check a token's signatures. */
 export type BatchTask =

@@ -1,5 +1,5 @@
 import { isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { isColdrootError } from '../../errors.js';
+import { isColdrootError } from '../errors.js';
 
 /** Indices into the pool's shared Int32Array. */
 export const SIGNAL_REPLIES = 0;

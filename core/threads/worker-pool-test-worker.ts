@@ -1,5 +1,5 @@
 // The worker module of worker-pool.test.ts: a few tasks that make a thread answer, fail, hang or die.
-import { ColdrootError } from '../../errors.js';
+import { ColdrootError } from '../errors.js';
 import { serveTasks } from './task-server.js';
 
 export type TestTask = { kind: 'echo'; value: number } | { kind: 'throw' } | { kind: 'busy'; ms: number } | { kind: 'exit' };

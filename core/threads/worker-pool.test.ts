@@ -2,7 +2,7 @@
 // throws, dies or stays silent gives a clear error instead of a hang.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { ColdrootError } from '../../errors.js';
+import type { ColdrootError } from '../errors.js';
 import type { TestTask } from './worker-pool-test-worker.js';
 import { WorkerPool } from './worker-pool.js';
 

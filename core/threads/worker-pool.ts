@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
-import { ColdrootError } from '../../errors.js';
+import { ColdrootError } from '../errors.js';
 import { SIGNAL_EXITED, SIGNAL_REPLIES, type TaskReply } from './task-server.js';
 
 /** With no reply from any thread for this long, a synchronous wait gives up (a thread is stuck or ran out of memory). */
@@ -87,7 +87,7 @@ export class WorkerPool<Task, Result> {
       if (this.broken) throw this.#deadError();
       const left = deadline - Date.now();
       if (left <= 0) {
-        throw new ColdrootError('WORKER_THREAD_SILENT', `No reply from the batch worker threads for ${Math.round(silenceLimitMs / 1000)} s`, 'A thread is stuck or ran out of memory; nothing was stored. Retry with a smaller batch and report this', 'failure');
+        throw new ColdrootError('WORKER_THREAD_SILENT', `No reply from the worker threads for ${Math.round(silenceLimitMs / 1000)} s`, 'A thread is stuck or ran out of memory; nothing was stored. Retry with less work at once and report this', 'failure');
       }
       Atomics.wait(this.#signal, SIGNAL_REPLIES, seen, left);
     }
@@ -149,7 +149,7 @@ export class WorkerPool<Task, Result> {
 
   #deadError(): ColdrootError {
     const why = this.#broken ? `: ${this.#broken.message}` : '';
-    return new ColdrootError('WORKER_THREAD_DIED', `A batch worker thread stopped${why}`, 'Nothing was stored; run the batch again (a new pool is started). Report this if it repeats', 'failure');
+    return new ColdrootError('WORKER_THREAD_DIED', `A worker thread stopped${why}`, 'Nothing was stored; run the operation again (a new pool is started). Report this if it repeats', 'failure');
   }
 }
 
