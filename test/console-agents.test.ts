@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from '@playwright/test';
 import { openssl } from './helpers/openssl.js';
-import { chromiumAvailable, ensureRendererBuilt, launchChromium, screenshot, seriousA11yViolations, serveConsole, type ServedConsole } from './console/console-harness.js';
+import { chromiumAvailable, ensureRendererBuilt, launchChromium, openPage, screenshot, seriousA11yViolations, serveConsole, type ServedConsole } from './console/console-harness.js';
 
 const availability = chromiumAvailable();
 const skip = availability.ok ? false : availability.reason;
@@ -53,10 +53,8 @@ describe('Agents screen in Chromium: generating agent packages', { skip, timeout
     mkdirSync(usb);
     served = await serveConsole(join(dir, 'home'));
     browser = await launchChromium();
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: served.origin });
-    page = await context.newPage();
-    page.setDefaultTimeout(20_000);
+    page = await openPage(browser);
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: served.origin });
     await page.goto(served.url);
     await page.getByRole('heading', { name: 'Welcome', level: 1 }).waitFor();
 

@@ -22,7 +22,7 @@ import { simulateRiskFleet } from '../core/bundles/simulation/risk-fleet.js';
 import { SoftwareSigner } from '../core/keys/software-signer.js';
 import { buildCsr } from '../core/x509/csr-builder.js';
 import { openssl } from './helpers/openssl.js';
-import { chromiumAvailable, ensureRendererBuilt, launchChromium, layoutProblems, screenshot, seriousA11yViolations, serveConsole, type ServedConsole } from './console/console-harness.js';
+import { chromiumAvailable, ensureRendererBuilt, launchChromium, openPage, layoutProblems, screenshot, seriousA11yViolations, serveConsole, type ServedConsole } from './console/console-harness.js';
 
 const availability = chromiumAvailable();
 const skip = availability.ok ? false : availability.reason;
@@ -61,8 +61,7 @@ describe('Risk and Queue screens in Chromium: scores, evidence, decisions', { sk
     // fleet's certificates are dated by the simulation and would age out of a real-time console.
     served = await serveConsole(fleet.home, { now: new Date(end.getTime() + 3_600_000) });
     browser = await launchChromium();
-    page = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
-    page.setDefaultTimeout(20_000);
+    page = await openPage(browser);
     await page.goto(served.url);
     await heading('Overview');
   });

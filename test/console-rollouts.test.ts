@@ -14,7 +14,7 @@ import { writeMetricsBundle as writeAgentMetricsBundle } from '../agent-bundle/s
 import { StateLayout } from '../agent-bundle/src/agent/state/state-layout.js';
 import { makeBundleTestKit, type BundleTestKit, type TestDevice } from '../core/bundles/testing/bundle-test-kit.js';
 import type { RolloutProgressFile } from '../core/policy/canary/rollout-progress.js';
-import { chromiumAvailable, ensureRendererBuilt, launchChromium, layoutProblems, screenshot, seriousA11yViolations, serveConsole, type ServedConsole } from './console/console-harness.js';
+import { chromiumAvailable, ensureRendererBuilt, launchChromium, openPage, layoutProblems, screenshot, seriousA11yViolations, serveConsole, type ServedConsole } from './console/console-harness.js';
 import { rolloutAt, rolloutInterval, rolloutProgress } from './helpers/rollout-samples.js';
 
 const availability = chromiumAvailable();
@@ -69,8 +69,7 @@ describe('Agents screen in Chromium: certificate rollouts imported from agents\'
     kit.svc.close(); // the served console takes the home's lock
     served = await serveConsole(join(kit.dir, 'home'), { now: new Date(kit.clock.now.getTime() + 3_600_000) });
     browser = await launchChromium();
-    page = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
-    page.setDefaultTimeout(20_000);
+    page = await openPage(browser);
     await page.goto(served.url);
     await heading('Overview');
   });

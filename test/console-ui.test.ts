@@ -14,7 +14,7 @@ import type { Browser, Page } from '@playwright/test';
 import { DEMO_PASSPHRASE } from '../core/api/demo-fleet.js';
 import { openssl } from './helpers/openssl.js';
 import { createSoftHsmToken, softHsmAvailable, type SoftHsmToken } from './helpers/softhsm.js';
-import { chromiumAvailable, ensureRendererBuilt, launchChromium, layoutProblems, screenshot, seriousA11yViolations, serveConsole, tamperLastPayload, type ServedConsole } from './console/console-harness.js';
+import { chromiumAvailable, ensureRendererBuilt, launchChromium, openPage, layoutProblems, screenshot, seriousA11yViolations, serveConsole, tamperLastPayload, type ServedConsole } from './console/console-harness.js';
 
 const skip = !chromiumAvailable().ok ? (chromiumAvailable() as { reason: string }).reason : !softHsmAvailable().ok ? (softHsmAvailable() as { reason: string }).reason : false;
 if (skip) process.stdout.write(`# console UI tests skipped: ${skip}\n`);
@@ -42,8 +42,7 @@ describe('operator console in Chromium (browser host)', { skip, timeout: 170_000
     token = createSoftHsmToken({ label: 'console-hsm', pin: '24681357' });
     served = await serveConsole(join(dir, 'home'), { env: { SOFTHSM2_CONF: token.confPath } });
     browser = await launchChromium();
-    page = await (await browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true })).newPage();
-    page.setDefaultTimeout(20_000);
+    page = await openPage(browser, { acceptDownloads: true });
   });
 
   after(async () => {

@@ -91,20 +91,19 @@ export async function issueBatch(ctx: OperationContext, input: BatchIssueInput, 
   } finally {
     await issuer.signer.close();
   }
-  const issued = signed;
-  if (issued.length) {
+  if (signed.length) {
     const at = ctx.now().toISOString();
     ctx.store.transaction(() => {
-      insertCertificates(ctx.store.db, issued.map((c) => ({ caId: issuer.ca.id, serial: c.serial, profile: profile.name, subject: c.subject, sans: c.sans, notBefore, notAfter, fingerprintSha256: c.fingerprintSha256, der: c.der, status: 'good' as const, revokedAt: null, revocationReason: null, issuedAt: at })));
-      const serialsHash = createHash('sha256').update(issued.map((c) => c.serial).join('\n')).digest('hex');
-      const details = audit.single ? { caId: issuer.ca.id, serial: issued[0].serial, profile: profile.name } : { caId: issuer.ca.id, profile: profile.name, issued: issued.length, rejected: rejected.length, serialsSha256: serialsHash };
+      insertCertificates(ctx.store.db, signed.map((c) => ({ caId: issuer.ca.id, serial: c.serial, profile: profile.name, subject: c.subject, sans: c.sans, notBefore, notAfter, fingerprintSha256: c.fingerprintSha256, der: c.der, status: 'good' as const, revokedAt: null, revocationReason: null, issuedAt: at })));
+      const serialsHash = createHash('sha256').update(signed.map((c) => c.serial).join('\n')).digest('hex');
+      const details = audit.single ? { caId: issuer.ca.id, serial: signed[0].serial, profile: profile.name } : { caId: issuer.ca.id, profile: profile.name, issued: signed.length, rejected: rejected.length, serialsSha256: serialsHash };
       ctx.store.audit.append({ actor: ctx.operator, role: ctx.role ?? null, action: audit.action, inputs: { serials: serialsHash, profile: profile.name }, outcome: 'ok', details }, ctx.now());
     });
   }
   return {
     caId: issuer.ca.id,
     profile: profile.name,
-    issued: issued.map((c) => ({ caId: issuer.ca.id, source: c.source, serial: c.serial, subject: c.subject, sans: c.sans, profile: profile.name, notBefore, notAfter, fingerprintSha256: c.fingerprintSha256, certificatePem: toPem(c.der, 'CERTIFICATE') })),
+    issued: signed.map((c) => ({ caId: issuer.ca.id, source: c.source, serial: c.serial, subject: c.subject, sans: c.sans, profile: profile.name, notBefore, notAfter, fingerprintSha256: c.fingerprintSha256, certificatePem: toPem(c.der, 'CERTIFICATE') })),
     rejected,
   };
 }

@@ -17,7 +17,7 @@ const CURVES: Record<string, string> = { prime256v1: 'ecdsa-p256', secp384r1: 'e
 
 // Named-curve EC SPKI headers up to the uncompressed point. Importing those keys as JWK skips
 // OpenSSL 3's generic decoder, about twice as fast, which matters when verifying 100,000 CSRs.
-const EC_PREFIXES: Array<{ prefix: Buffer; type: string; size: number }> = [
+const EC_PREFIXES: Array<{ prefix: Buffer; type: NamedCurvePoint['type']; size: number }> = [
   { prefix: Buffer.from('3059301306072a8648ce3d020106082a8648ce3d030107034200', 'hex'), type: 'ecdsa-p256', size: 32 },
   { prefix: Buffer.from('3076301006072a8648ce3d020106052b81040022036200', 'hex'), type: 'ecdsa-p384', size: 48 },
 ];
@@ -40,7 +40,7 @@ export function namedCurvePoint(spki: Uint8Array): NamedCurvePoint | null {
   for (const c of EC_PREFIXES) {
     if (buf.length === c.prefix.length + 1 + 2 * c.size && buf[c.prefix.length] === 0x04 && buf.subarray(0, c.prefix.length).equals(c.prefix)) {
       const point = spki.subarray(c.prefix.length);
-      return { type: c.type as NamedCurvePoint['type'], point, keyIdentifier: new Uint8Array(createHash('sha1').update(point).digest()) };
+      return { type: c.type, point, keyIdentifier: new Uint8Array(createHash('sha1').update(point).digest()) };
     }
   }
   return null;

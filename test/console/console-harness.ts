@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import AxeBuilder from '@axe-core/playwright';
-import { chromium, type Browser, type Page } from '@playwright/test';
+import { chromium, type Browser, type BrowserContextOptions, type Page } from '@playwright/test';
 import { REPO_ROOT } from '../helpers/cli.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -82,6 +82,13 @@ export async function serveConsole(home: string, opts: ServeOptions = {}): Promi
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 });
+}
+
+/** A page at the operator's screen size (1440 × 900) with the tests' action timeout, in a context of its own. */
+export async function openPage(browser: Browser, options: BrowserContextOptions = {}): Promise<Page> {
+  const page = await (await browser.newContext({ viewport: { width: 1440, height: 900 }, ...options })).newPage();
+  page.setDefaultTimeout(20_000);
+  return page;
 }
 
 /** Saves a screenshot of the screen as a test artifact (test-artifacts/ is gitignored). */
