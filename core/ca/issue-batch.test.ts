@@ -12,9 +12,10 @@ import { openssl } from '../../test/helpers/openssl.js';
 import { ConsoleService } from '../api/console-service.js';
 import type { ColdrootError } from '../errors.js';
 import { openKey } from '../keys/key-spec.js';
-import type { Pkcs11Signer } from '../keys/pkcs11-signer.js';
+import { Pkcs11Signer } from '../keys/pkcs11-signer.js';
 import { SoftwareSigner } from '../keys/software-signer.js';
 import { queryCertificates } from '../store/certificate-query.js';
+import { usedSerials } from '../store/certificate-repository.js';
 import { databaseFingerprint } from '../store/database.js';
 import { toPem } from '../x509/asn1.js';
 import { buildCsr } from '../x509/csr-builder.js';
@@ -113,6 +114,31 @@ describe('batch issuance on the threads', () => {
     assert.equal(databaseFingerprint(svc.store.db), before);
   });
 
+  test('chunks are stored while the threads sign the next ones, and no one sees them before the batch commits', async () => {
+    const items = Array.from({ length: 2100 }, (_, i) => ({ ...csrs[i % COUNT], source: `v${i}` }));
+    const before = count('SELECT count(*) AS n FROM certificates');
+    const seen: Array<[number, number]> = [];
+    let ticks = 0;
+    const timer = setInterval(() => { ticks++; }, 1);
+    try {
+      const r = await issueBatch(svc.ctx, { caId, secret, profile: 'device-management', csrs: items, onProgress: (done) => seen.push([done, count('SELECT count(*) AS n FROM certificates')]) });
+      assert.equal(r.issued.length, items.length);
+    } finally {
+      clearInterval(timer);
+    }
+    assert.deepEqual(seen, [[1000, before], [2000, before], [2100, before]], 'the store connection sees none of the batch until its commit');
+    assert.equal(count('SELECT count(*) AS n FROM certificates'), before + items.length);
+    assert.ok(ticks > 0, 'timers run while the batch is signed and stored');
+  });
+
+  test('usedSerials names the serials a CA has already used, and only for that CA', async () => {
+    const r = await issueBatch(svc.ctx, { caId, secret, profile: 'device-management', csrs: csrs.slice(0, 3) });
+    const issued = r.issued.map((c) => c.serial);
+    const fresh = ['7f' + '0'.repeat(30), '1' + 'a'.repeat(31)];
+    assert.deepEqual([...usedSerials(svc.store.db, caId, [...fresh, ...issued])].sort(), [...issued].sort());
+    assert.equal(usedSerials(svc.store.db, 'another-ca', issued).size, 0);
+  });
+
   test('a fault after chunks were signed (a progress callback throwing) stores nothing', async () => {
     const items = [...csrs, ...csrs].map((c, i) => ({ ...c, source: `p${i}` }));
     const before = databaseFingerprint(svc.store.db);
@@ -167,5 +193,31 @@ describe('batch issuance with a token key (SoftHSM2)', () => {
     } finally {
       await other.close();
     }
+  });
+
+  test('a token signature that does not verify stops the batch after chunks were stored: nothing is committed', async () => {
+    const key = { kind: 'pkcs11' as const, modulePath: hsm.modulePath, tokenLabel: hsm.label, pin: hsm.pin };
+    const ca = await svc.createRootCa({ name: 'CN=Faulty Token Root,O=Tests', algorithm: 'ecdsa-p256', key });
+    const items = Array.from({ length: 1100 }, (_, i) => ({ ...csrs[i % COUNT], source: `t${i}` }));
+    // Fault injection on the real token: its second batch of signatures comes back with one altered.
+    const signMany = Pkcs11Signer.prototype.signMany;
+    let calls = 0;
+    Pkcs11Signer.prototype.signMany = async function (this: Pkcs11Signer, tbs: Uint8Array[]) {
+      const sigs = await signMany.call(this, tbs);
+      if (++calls === 2) sigs[5] = Uint8Array.from(sigs[5], (b, i) => (i === sigs[5].length - 3 ? b ^ 0x01 : b));
+      return sigs;
+    };
+    const before = databaseFingerprint(svc.store.db);
+    try {
+      await assert.rejects(issueBatch(svc.ctx, { caId: ca.id, secret: { pin: hsm.pin }, profile: 'device-management', csrs: items }), (e: ColdrootError) => {
+        assert.equal(e.code, 'SIGNATURE_CHECK_FAILED');
+        assert.match(e.message, /1 signatures made by pkcs11:.* do not verify/);
+        return true;
+      });
+    } finally {
+      Pkcs11Signer.prototype.signMany = signMany;
+    }
+    assert.equal(calls, 2);
+    assert.equal(databaseFingerprint(svc.store.db), before);
   });
 });

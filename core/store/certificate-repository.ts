@@ -57,16 +57,36 @@ export function insertCertificate(db: Database, c: CertificateRecord): void {
 }
 
 /**
- * Stores many certificates, in serial order (the primary key and serial indexes then grow in order),
- * and indexes them for search in one statement (migration 10). Must run inside the caller's transaction.
+ * Stores a batch's certificates chunk by chunk inside the caller's transaction and indexes them for
+ * search in one statement at the end (migration 10: the insert trigger stands aside meanwhile).
+ * Each chunk goes in serial order, so the primary key and serial indexes grow in runs. The caller
+ * holds the write lock from `start` to `finish`, so the rows after `last` are all the batch's.
  */
-export function insertCertificates(db: Database, records: CertificateRecord[]): void {
-  if (!db.inTransaction) throw new Error('insertCertificates must run inside a transaction');
-  const last = cached(db, 'SELECT coalesce(max(rowid), 0) FROM certificates').pluck().get() as number;
-  cached(db, 'INSERT INTO certificate_search_deferred (one) VALUES (1)').run();
-  for (const c of [...records].sort((a, b) => (a.serial < b.serial ? -1 : a.serial > b.serial ? 1 : 0))) insertCertificate(db, c);
-  cached(db, 'INSERT INTO certificate_search (rowid, subject, sans) SELECT rowid, subject, sans FROM certificates WHERE rowid > ?').run(last);
-  cached(db, 'DELETE FROM certificate_search_deferred').run();
+export class CertificateBulkWriter {
+  readonly #db: Database;
+  readonly #last: number;
+
+  constructor(db: Database) {
+    if (!db.inTransaction) throw new Error('CertificateBulkWriter must run inside a transaction');
+    this.#db = db;
+    this.#last = cached(db, 'SELECT coalesce(max(rowid), 0) FROM certificates').pluck().get() as number;
+    cached(db, 'INSERT INTO certificate_search_deferred (one) VALUES (1)').run();
+  }
+
+  add(records: CertificateRecord[]): void {
+    for (const c of [...records].sort((a, b) => (a.serial < b.serial ? -1 : a.serial > b.serial ? 1 : 0))) insertCertificate(this.#db, c);
+  }
+
+  finish(): void {
+    cached(this.#db, 'INSERT INTO certificate_search (rowid, subject, sans) SELECT rowid, subject, sans FROM certificates WHERE rowid > ?').run(this.#last);
+    cached(this.#db, 'DELETE FROM certificate_search_deferred').run();
+  }
+}
+
+/** Which of these serials (lowercase hex) the CA has already used: one statement for a whole batch. */
+export function usedSerials(db: Database, caId: string, serials: string[]): Set<string> {
+  const sql = 'SELECT value FROM json_each(?) WHERE EXISTS (SELECT 1 FROM certificates WHERE ca_id = ? AND serial = value)';
+  return new Set(cached(db, sql).pluck().all(JSON.stringify(serials), caId) as string[]);
 }
 
 export function getCertificate(db: Database, caId: string, serial: string): CertificateRecord {

@@ -24,6 +24,14 @@ export interface Store {
   readonly audit: AuditLog;
   /** Runs `fn` in an IMMEDIATE transaction. `fn` must be synchronous: better-sqlite3 cannot await inside one. */
   transaction<T>(fn: () => T): T;
+  /**
+   * A second connection to the home's database, with its own audit log, for a transaction that
+   * spans awaits (a bundle import, a batch's storage while threads sign): nothing else this process
+   * runs on `db` can slip into it, and SQLite's write lock (BEGIN IMMEDIATE) makes other writers
+   * wait rather than interleave. The caller closes it. `cacheKiB`: its page cache (default the
+   * store's; a bulk import of append-only rows needs only SQLite's 2 MiB and keeps its memory peak).
+   */
+  writeConnection(opts?: { cacheKiB?: number }): { db: Database.Database; audit: AuditLog };
   /** Closes the database and releases the home lock. Safe to call twice. */
   close(): void;
 }
@@ -87,6 +95,12 @@ class SqliteStore implements Store {
     return this.db.transaction(fn).immediate();
   }
 
+  writeConnection(opts: { cacheKiB?: number } = {}): { db: Database.Database; audit: AuditLog } {
+    if (this.readonly) throw new ColdrootError('HOME_READONLY', `Home ${this.home} is open read-only`, 'Run the command without --readonly');
+    const db = openDatabase(this.db.name, false, opts.cacheKiB);
+    return { db, audit: new AuditLog(db, { home: this.home, keysDir: this.keysDir }) };
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
@@ -112,7 +126,7 @@ function makeHomeFolders(home: string, keys: string): void {
 /** Page cache of the store's connection, KiB. */
 const CACHE_KIB = 16 * 1024;
 
-function openDatabase(file: string, readonly: boolean): Database.Database {
+function openDatabase(file: string, readonly: boolean, cacheKiB = CACHE_KIB): Database.Database {
   let db: Database.Database | null = null;
   try {
     db = new Database(file, { readonly, fileMustExist: readonly });
@@ -126,7 +140,7 @@ function openDatabase(file: string, readonly: boolean): Database.Database {
     // SQLite's 2 MiB default cache thrashes once the random-keyed indexes (serials, fingerprints)
     // of a large inventory outgrow it (OCSP presign of 100k certificates: 8.6k -> 16k responses/s).
     // 16 MiB rather than more: the 1M-row metrics import keeps under its 256 MiB peak (64 MiB: 274).
-    db.pragma(`cache_size = -${CACHE_KIB}`);
+    db.pragma(`cache_size = -${cacheKiB}`);
     db.prepare('SELECT count(*) FROM sqlite_schema').get();
     return db;
   } catch (e) {

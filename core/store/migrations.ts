@@ -10,6 +10,7 @@ import { risk } from './migrations/007-risk.js';
 import { rolloutProgress } from './migrations/008-rollout-progress.js';
 import { clientNetworks } from './migrations/009-client-networks.js';
 import { certificateSearchBulk } from './migrations/010-certificate-search-bulk.js';
+import { dropRedundantExpiryIndex } from './migrations/011-drop-redundant-expiry-index.js';
 
 export interface Migration {
   readonly version: number;
@@ -18,7 +19,7 @@ export interface Migration {
 }
 
 /** Every schema change, in order. Versions are 1, 2, 3… and are stored in PRAGMA user_version. */
-export const MIGRATIONS: readonly Migration[] = [audit, caInventory, bundles, ocspResponders, certificateSearch, attestation, risk, rolloutProgress, clientNetworks, certificateSearchBulk];
+export const MIGRATIONS: readonly Migration[] = [audit, caInventory, bundles, ocspResponders, certificateSearch, attestation, risk, rolloutProgress, clientNetworks, certificateSearchBulk, dropRedundantExpiryIndex];
 
 export interface MigrationResult {
   from: number;
