@@ -1,9 +1,14 @@
 // WorkerPool: replies awaited and taken synchronously through one delivery path; a thread that
-// throws, dies or stays silent gives a clear error instead of a hang.
+// throws, dies or stays silent gives a clear error instead of a hang; from TypeScript sources a
+// thread runs an esbuild bundle of its module in which every module still knows its own URL.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ColdrootError } from '../errors.js';
 import type { TestTask } from './worker-pool-test-worker.js';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { nativeEcVerify } from '../native/ec-verify/index.js';
+import { bundledThreadModule } from './thread-module.js';
 import { WorkerPool } from './worker-pool.js';
 
 const moduleUrl = new URL('./worker-pool-test-worker.ts', import.meta.url);
@@ -45,6 +50,23 @@ test('threads silent for longer than the limit end a synchronous wait with WORKE
   try {
     assert.equal(pool.take(pool.submit({ kind: 'echo', value: 1 })), 2); // the thread is up
     assert.throws(() => pool.take(pool.submit({ kind: 'busy', ms: 1500 }), 300), code('WORKER_THREAD_SILENT'));
+  } finally {
+    await pool.close();
+  }
+});
+
+test('from TypeScript sources a thread runs a bundle of its module, and each bundled module keeps its own URL', async () => {
+  const bundle = bundledThreadModule(moduleUrl);
+  assert.ok(bundle, 'esbuild bundles the worker module');
+  assert.match(fileURLToPath(bundle), /node_modules\/\.cache\/coldroot-threads\/[0-9a-f]{32}\.mjs$/);
+  const code = readFileSync(bundle, 'utf8');
+  assert.ok(!code.includes('import.meta'), 'no import.meta is left to point at the bundle');
+  assert.equal(bundledThreadModule(moduleUrl)?.href, bundle.href, 'built once per process');
+  const pool = new WorkerPool<TestTask, unknown>(moduleUrl, 1);
+  try {
+    assert.equal(await pool.run({ kind: 'url' }), moduleUrl.href);
+    // The addon is found beside its own source (core/native/ec-verify), as in this thread.
+    assert.equal(await pool.run({ kind: 'native' }), nativeEcVerify.reason);
   } finally {
     await pool.close();
   }

@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { ColdrootError } from '../errors.js';
 import { SIGNAL_EXITED, SIGNAL_REPLIES, type TaskReply } from './task-server.js';
+import { threadEntry } from './thread-module.js';
 
 /** With no reply from any thread for this long, a synchronous wait gives up (a thread is stuck or ran out of memory). */
 const SILENCE_LIMIT_MS = 120_000;
@@ -12,7 +13,7 @@ const SILENCE_LIMIT_MS = 120_000;
  * awaited (`run`) or taken synchronously (`submit` + `take`, for work inside a database
  * transaction, which must not await). Every reply passes through one delivery function, so neither
  * path loses the other's messages. Threads are unref'd while idle, so an idle pool never keeps the
- * process alive, and are started once per process (a TypeScript module is loaded through tsx).
+ * process alive, and are started once per process (from TypeScript sources, see threadEntry).
  */
 export class WorkerPool<Task, Result> {
   readonly size: number;
@@ -29,12 +30,11 @@ export class WorkerPool<Task, Result> {
 
   constructor(moduleUrl: URL, size = Math.max(1, Math.min(4, availableParallelism()))) {
     this.size = size;
-    const viaTsx = moduleUrl.pathname.endsWith('.ts');
-    const entry = viaTsx ? new URL('./ts-worker-entry.mjs', import.meta.url) : moduleUrl;
+    const entry = threadEntry(moduleUrl);
     this.#workers = Array.from({ length: size }, () => {
       const { port1, port2 } = new MessageChannel();
-      const workerData = { __module: viaTsx ? moduleUrl.href : undefined, replies: port2, signal: this.#signal };
-      const w = new Worker(entry, { workerData, transferList: [port2] });
+      const workerData = { ...entry.workerData, replies: port2, signal: this.#signal };
+      const w = new Worker(entry.url, { workerData, transferList: [port2] });
       port1.on('message', (m: TaskReply) => this.#deliver(m));
       port1.unref();
       w.unref();

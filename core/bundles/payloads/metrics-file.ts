@@ -8,6 +8,7 @@ import { readMetrics, type MetricsFormat } from './metrics-reader.js';
 import type { MetricRow } from './metrics-validate.js';
 import type { MetricsSchema } from './metrics-fields.js';
 import { NUMBER_SLOTS, TEXT_SLOTS, type FromWorker, type ToWorker, type WorkerSetup } from './metrics-worker-protocol.js';
+import { threadEntry } from '../../threads/thread-module.js';
 
 /** auto: parse large files in a worker thread when the machine has a second core, else here; always / never force one way (tests, benchmarks). */
 export type MetricsParallelism = 'auto' | 'always' | 'never';
@@ -74,10 +75,10 @@ const here = fileURLToPath(import.meta.url);
 
 function readInWorker(chunks: AsyncIterable<Uint8Array>, o: MetricsFileOptions): Promise<number> {
   const setup: WorkerSetup = { name: o.name, format: o.format, schema: o.schema, limits: { maxDecompressedBytes: o.limits.maxDecompressedBytes, maxCompressionRatio: o.limits.maxCompressionRatio, maxLineBytes: o.limits.maxLineBytes }, prefetch: 2, batchRows: 256, maxUnackedBatches: 8 };
-  const entry = new URL(`./metrics-worker${extname(here)}`, import.meta.url).href;
+  const entry = threadEntry(new URL(`./metrics-worker${extname(here)}`, import.meta.url));
   // A small heap: the worker holds a few batches and one line at a time. Batches stay small (tens of
   // kilobytes of text) so that their strings die young instead of piling up in the old generation.
-  const worker = new Worker(new URL('./metrics-worker-boot.mjs', import.meta.url), { workerData: { ...setup, entry }, resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 32 } });
+  const worker = new Worker(entry.url, { workerData: { ...setup, ...entry.workerData }, resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 32 } });
   const send = (m: ToWorker) => worker.postMessage(m);
   const it = chunks[Symbol.asyncIterator]();
   const ids: number[] = [];

@@ -8,6 +8,7 @@ import { METRICS_SCHEMA_V1 } from './metrics-fields.js';
 import { CSV_HEADER } from './metrics-validate.js';
 import { csvLine } from './metrics-writer.js';
 import type { FromWorker, WorkerSetup } from './metrics-worker-protocol.js';
+import { threadEntry } from '../../threads/thread-module.js';
 
 // Regression: the worker's input and its flush both waited on "the next message" through one
 // callback slot; the second waiter overwrote the first, and a large import hung for good.
@@ -16,7 +17,8 @@ test('the metrics worker finishes when its input and its acknowledgements are bo
   const chunks: Uint8Array[] = [];
   for (let i = 0; i < payload.length; i += 4096) chunks.push(payload.subarray(i, i + 4096));
   const setup: WorkerSetup = { name: 'metrics.csv.gz', format: 'csv', schema: METRICS_SCHEMA_V1, limits: DEFAULT_LIMITS, prefetch: 1, batchRows: 16, maxUnackedBatches: 0 };
-  const worker = new Worker(new URL('./metrics-worker-boot.mjs', import.meta.url), { workerData: { ...setup, entry: new URL('./metrics-worker.ts', import.meta.url).href } });
+  const entry = threadEntry(new URL('./metrics-worker.ts', import.meta.url));
+  const worker = new Worker(entry.url, { workerData: { ...setup, ...entry.workerData } });
   let rows = 0;
   let next = 0;
   const later = (fn: () => void) => setTimeout(fn, 1);
