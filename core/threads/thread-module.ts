@@ -2,10 +2,14 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { buildSync } from 'esbuild';
+import { createRequire } from 'node:module';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CACHE_DIR = join(REPO_ROOT, 'node_modules', '.cache', 'coldroot-threads');
+
+// Loaded only when a thread is started from sources: the agent, bundled by esbuild, reaches this
+// module (through the metrics reader) and must not carry esbuild along.
+const requireCjs = createRequire(import.meta.url);
 
 /** Built once per process and module. */
 const built = new Map<string, URL | null>();
@@ -45,6 +49,7 @@ export function bundledThreadModule(moduleUrl: URL): URL | null {
   if (built.has(key)) return built.get(key)!;
   let url: URL | null = null;
   try {
+    const { buildSync } = requireCjs('esbuild') as typeof import('esbuild');
     const code = buildSync({
       entryPoints: [fileURLToPath(moduleUrl)], bundle: true, write: false, format: 'esm', platform: 'node', target: 'node20',
       packages: 'external', logLevel: 'silent', legalComments: 'none', absWorkingDir: REPO_ROOT,
