@@ -60,7 +60,7 @@ export function insertCertificate(db: Database, c: CertificateRecord): void {
  * Stores a batch's certificates chunk by chunk inside the caller's transaction and indexes them for
  * search in one statement at the end (migration 10: the insert trigger stands aside meanwhile).
  * Each chunk goes in serial order, so the primary key and serial indexes grow in runs. The caller
- * holds the write lock from `start` to `finish`, so the rows after `last` are all the batch's.
+ * holds the write lock from the writer's creation to `finish`, so the rows added meanwhile are all the batch's.
  */
 export class CertificateBulkWriter {
   readonly #db: Database;
